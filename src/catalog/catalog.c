@@ -1,0 +1,471 @@
+/*
+ * catalog: walk the root, load each project, and turn its services into
+ * catalog entries; see catalog.h. Owns the entries it returns.
+ */
+#include "catalog.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../util/fileio.h"
+#include "../util/path.h"
+#include "compose.h"
+#include "dockerfile.h"
+#include "envfile.h"
+#include "imageref.h"
+#include "vars.h"
+
+static const char *const compose_names[] = {
+	"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
+};
+
+/* What one project's loading needs to hand around. */
+struct project {
+	const struct catalog_options *opt;
+	struct catalog *c;
+	const char *folder;		/* name under the root */
+	struct strbuf dir;		/* absolute, normalised */
+	struct strbuf shown;		/* the folder as messages show it */
+	struct strbuf compose_shown;	/* the compose file as messages show it */
+	struct vars vars;
+	char *compose_project;
+};
+
+const char *image_source_name(enum image_source s)
+{
+	switch (s) {
+	case SOURCE_PULL:
+		return "pull";
+	case SOURCE_BUILD_LOCAL:
+		return "build-local";
+	case SOURCE_BUILD_REMOTE:
+		return "build-remote";
+	case SOURCE_BUILD_ONLY:
+		return "build-only";
+	}
+	return "?";
+}
+
+int catalog_default_build_tag(struct strbuf *out)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!localtime_r(&now, &tm))
+		return -1;
+	return strbuf_addf(out, "d-rymcg-tech-%04d%02d%02d", tm.tm_year + 1900,
+			   tm.tm_mon + 1, tm.tm_mday);
+}
+
+static void report(const struct catalog_options *opt, int error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void report(const struct catalog_options *opt, int error, const char *fmt, ...)
+{
+	struct strbuf msg = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	if (opt->report) {
+		void (*fn)(void *, const char *) = error ? opt->report->error : opt->report->warning;
+
+		if (fn)
+			fn(opt->report->ctx, strbuf_str(&msg));
+	}
+	strbuf_release(&msg);
+}
+
+static int listed(const char *const *names, const char *name)
+{
+	for (; names && *names; names++)
+		if (!strcmp(*names, name))
+			return 1;
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The first compose file name present in dir (even a dangling link), or NULL. */
+static const char *find_compose_file(const char *dir)
+{
+	for (size_t i = 0; i < sizeof(compose_names) / sizeof(compose_names[0]); i++) {
+		struct strbuf p = STRBUF_INIT;
+		int found;
+
+		path_join(&p, dir, compose_names[i]);
+		found = file_exists_nofollow(strbuf_str(&p));
+		strbuf_release(&p);
+		if (found)
+			return compose_names[i];
+	}
+	return NULL;
+}
+
+static struct catalog_entry *entry_new(struct catalog *c)
+{
+	if (c->n == c->alloc) {
+		size_t alloc = c->alloc ? c->alloc * 2 : 32;
+		struct catalog_entry *p = realloc(c->entries, alloc * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		c->entries = p;
+		c->alloc = alloc;
+	}
+	memset(&c->entries[c->n], 0, sizeof(c->entries[0]));
+	return &c->entries[c->n++];
+}
+
+static void warn_unset(void *ctx, const char *service, const char *field, const char *var)
+{
+	struct project *p = ctx;
+
+	if (service)
+		report(p->opt, 0, "'%s': service '%s': variable '%s' is not set, using an empty "
+		       "string; define it in '%s/.env-dist'", strbuf_str(&p->compose_shown),
+		       service, var, strbuf_str(&p->shown));
+	else
+		report(p->opt, 0, "'%s': '%s': variable '%s' is not set, using an empty string; "
+		       "define it in '%s/.env-dist'", strbuf_str(&p->compose_shown), field, var,
+		       strbuf_str(&p->shown));
+}
+
+/* The variable that controls an image: one naming IMAGE, else VERSION, else the first. */
+static const char *pick_env_var(const struct strlist *image_vars, const struct strlist *arg_vars)
+{
+	const struct strlist *l = image_vars->n ? image_vars : arg_vars;
+	static const char *const prefer[] = { "IMAGE", "VERSION" };
+
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < l->n; i++)
+			if (strstr(l->items[i], prefer[k]))
+				return l->items[i];
+	return l->n ? l->items[0] : NULL;
+}
+
+/* A context that still names a git repository although it did not resolve to a URL. */
+static int names_git_repo(const char *raw)
+{
+	return strstr(raw, ".git") || strstr(raw, "git@") || strstr(raw, "github.com") ||
+	       strstr(raw, "GIT_REPO") || strstr(raw, "://");
+}
+
+static void read_dockerfile(struct project *p, struct catalog_entry *e,
+			    const struct compose_service *s)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, why = STRBUF_INIT;
+	struct build_arg *args = calloc(s->nargs + 1, sizeof(*args));
+	struct dockerfile df;
+	int r;
+
+	if (!args)
+		goto done;
+	for (size_t i = 0; i < s->nargs; i++) {
+		args[i].name = s->args[i].name;
+		args[i].value = s->args[i].value;
+	}
+	if (s->dockerfile_inline) {
+		strbuf_addstr(&text, s->dockerfile_inline);
+	} else {
+		path_join(&path, e->build_context, s->dockerfile);
+		r = file_read_all(strbuf_str(&path), CATALOG_MAX_DOCKERFILE_BYTES, &text, &why);
+		if (r < 0) {
+			report(p->opt, 0, "'%s': service '%s': cannot read Dockerfile '%s': %s; "
+			       "its base images are not listed", strbuf_str(&p->compose_shown),
+			       s->name, strbuf_str(&path), strbuf_str(&why));
+			goto done;
+		}
+	}
+	if (dockerfile_parse(text.buf ? text.buf : "", text.len, args, s->nargs, &df, &why) < 0) {
+		report(p->opt, 0, "'%s': service '%s': Dockerfile: %s",
+		       strbuf_str(&p->compose_shown), s->name, strbuf_str(&why));
+		goto done;
+	}
+	e->dockerfile_from = df.from_lines;
+	e->base_images = df.base_images;
+done:
+	free(args);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&why);
+}
+
+static int has_profile(const struct strlist *profiles, const char *name)
+{
+	return strlist_has(profiles, name);
+}
+
+static void fill_build(struct project *p, struct catalog_entry *e, const struct compose_service *s)
+{
+	struct strbuf ctx = STRBUF_INIT;
+
+	if (s->context && compose_context_is_remote(s->context)) {
+		e->source = SOURCE_BUILD_REMOTE;
+		e->build_context = strdup(s->context);
+	} else if (s->context && *s->context && !names_git_repo(s->context_raw)) {
+		e->source = SOURCE_BUILD_LOCAL;
+		if (s->context[0] == '/')
+			path_absolute(&ctx, s->context);
+		else {
+			struct strbuf joined = STRBUF_INIT;
+
+			path_join(&joined, strbuf_str(&p->dir), s->context);
+			path_absolute(&ctx, strbuf_str(&joined));
+			strbuf_release(&joined);
+		}
+		e->build_context = strbuf_detach(&ctx);
+	} else if (s->context && names_git_repo(s->context_raw)) {
+		e->source = SOURCE_BUILD_REMOTE;
+		e->build_context = strdup(s->context);
+	} else {
+		e->source = SOURCE_BUILD_LOCAL;
+		e->build_context = s->context ? strdup(s->context) : NULL;
+	}
+	if (e->image_ref && has_profile(&s->profiles, "build-only"))
+		e->source = SOURCE_BUILD_ONLY;
+	e->dockerfile = xstrdup_or_null(s->dockerfile);
+	e->dockerfile_inline = xstrdup_or_null(s->dockerfile_inline);
+	e->target = xstrdup_or_null(s->target);
+	if (s->nargs && (e->args = calloc(s->nargs, sizeof(*e->args)))) {
+		for (size_t i = 0; i < s->nargs; i++) {
+			e->args[i].name = strdup(s->args[i].name);
+			e->args[i].value = xstrdup_or_null(s->args[i].value);
+		}
+		e->nargs = s->nargs;
+	}
+	if (e->build_context && !s->error &&
+	    (s->dockerfile_inline || (e->source != SOURCE_BUILD_REMOTE &&
+				      !(e->source == SOURCE_BUILD_ONLY &&
+					compose_context_is_remote(e->build_context)))))
+		read_dockerfile(p, e, s);
+	strbuf_release(&ctx);
+}
+
+static void add_service(struct project *p, const struct compose_service *s)
+{
+	struct catalog_entry *e = entry_new(p->c);
+	const char *var;
+
+	if (!e)
+		return;
+	e->project = strdup(p->folder);
+	e->compose_project = strdup(p->compose_project);
+	e->service = strdup(s->name);
+	e->image_ref = xstrdup_or_null(s->image_raw);
+	e->image_resolved = xstrdup_or_null(s->image);
+	e->source = SOURCE_PULL;
+	if (s->has_build)
+		fill_build(p, e, s);
+	for (size_t i = 0; i < s->profiles.n; i++)
+		strlist_add(&e->profiles, s->profiles.items[i]);
+	var = pick_env_var(&s->image_vars, &s->arg_vars);
+	if (var) {
+		const char *def = vars_get(&p->vars, var, strlen(var));
+
+		e->env_var = strdup(var);
+		e->env_default = xstrdup_or_null(def);
+	}
+	if (s->error) {
+		e->error = strdup(s->error);
+	} else if (s->image && *s->image) {
+		struct imageref ref;
+		struct strbuf why = STRBUF_INIT;
+
+		e->image = strdup(s->image);
+		if (imageref_parse(s->image, &ref, &why) < 0)
+			report(p->opt, 0, "'%s': service '%s': image '%s' is not a valid reference: %s",
+			       strbuf_str(&p->compose_shown), s->name, s->image, strbuf_str(&why));
+		else
+			imageref_free(&ref);
+		strbuf_release(&why);
+		e->version_pinned = imageref_is_pinned(s->image);
+	} else if (s->has_build) {
+		struct strbuf name = STRBUF_INIT;
+
+		strbuf_addf(&name, "%s-%s:%s", p->compose_project, s->name, p->opt->build_tag);
+		e->image = strbuf_detach(&name);
+	} else if (s->image_raw) {
+		struct strbuf why = STRBUF_INIT;
+
+		strbuf_addf(&why, "image '%s' resolves to an empty name; set %s in '%s/.env-dist'",
+			    s->image_raw, e->env_var ? e->env_var : "its variables",
+			    strbuf_str(&p->shown));
+		e->error = strbuf_detach(&why);
+	} else {
+		e->error = strdup("service has neither an image nor a build context");
+	}
+	if (e->error) {
+		free(e->image_resolved);
+		e->image_resolved = NULL;
+		free(e->image);
+		e->image = NULL;
+		p->c->entry_errors++;
+	}
+}
+
+static int load_env(struct project *p)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, why = STRBUF_INIT;
+	size_t line = 0;
+	int r;
+
+	path_join(&path, strbuf_str(&p->dir), ".env-dist");
+	r = file_read_all(strbuf_str(&path), CATALOG_MAX_ENV_BYTES, &text, &why);
+	if (r == FILEIO_MISSING && !file_exists_nofollow(strbuf_str(&path))) {
+		r = 0;
+	} else if (r < 0) {
+		report(p->opt, 1, "'%s/.env-dist': %s; project skipped", strbuf_str(&p->shown),
+		       strbuf_str(&why));
+	} else if (envfile_parse(text.buf ? text.buf : "", text.len, &p->vars, &why, &line) < 0) {
+		report(p->opt, 1, "'%s/.env-dist':%zu: %s; project skipped", strbuf_str(&p->shown),
+		       line, strbuf_str(&why));
+		r = -1;
+	}
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&why);
+	return r;
+}
+
+static int load_project(struct project *p, const char *compose_name)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, why = STRBUF_INIT;
+	struct strbuf name = STRBUF_INIT;
+	struct compose_warn warn = { warn_unset, p };
+	struct compose_file cf;
+	int r = -1;
+
+	strbuf_addf(&p->compose_shown, "%s/%s", strbuf_str(&p->shown), compose_name);
+	if (load_env(p) < 0)
+		goto done;
+	path_join(&path, strbuf_str(&p->dir), compose_name);
+	if (file_read_all(strbuf_str(&path), CATALOG_MAX_COMPOSE_BYTES, &text, &why) < 0) {
+		report(p->opt, 1, "'%s': %s; project skipped", strbuf_str(&p->compose_shown),
+		       strbuf_str(&why));
+		goto done;
+	}
+	if (compose_load(&cf, text.buf ? text.buf : "", text.len, &p->vars, &warn, &why) < 0) {
+		report(p->opt, 1, "'%s':%s; project skipped", strbuf_str(&p->compose_shown),
+		       strbuf_str(&why));
+		goto done;
+	}
+	compose_project_name(cf.name && *cf.name ? cf.name : p->folder, &name);
+	if (!name.len) {
+		report(p->opt, 1, "'%s': project name '%s' has no letters or digits; set 'name:' "
+		       "in the compose file; project skipped", strbuf_str(&p->compose_shown),
+		       cf.name && *cf.name ? cf.name : p->folder);
+		compose_free(&cf);
+		goto done;
+	}
+	p->compose_project = strbuf_detach(&name);
+	for (size_t i = 0; i < cf.nservices; i++)
+		add_service(p, &cf.services[i]);
+	compose_free(&cf);
+	r = 0;
+done:
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&why);
+	strbuf_release(&name);
+	return r;
+}
+
+static void scan_project(struct catalog *c, const struct catalog_options *opt,
+			 const char *root_abs, const char *folder)
+{
+	struct project p = { .opt = opt, .c = c, .folder = folder };
+	struct strbuf joined = STRBUF_INIT;
+	const char *compose_name;
+
+	path_join(&joined, root_abs, folder);
+	path_absolute(&p.dir, strbuf_str(&joined));
+	strbuf_release(&joined);
+	if (!file_is_dir(strbuf_str(&p.dir)) ||
+	    !(compose_name = find_compose_file(strbuf_str(&p.dir)))) {
+		strbuf_release(&p.dir);
+		return;
+	}
+	if (!strcmp(opt->root, "."))
+		strbuf_addstr(&p.shown, folder);
+	else
+		path_join(&p.shown, opt->root, folder);
+	c->projects_scanned++;
+	if (load_project(&p, compose_name) < 0)
+		c->projects_failed++;
+	strbuf_release(&p.dir);
+	strbuf_release(&p.shown);
+	strbuf_release(&p.compose_shown);
+	vars_free(&p.vars);
+	free(p.compose_project);
+}
+
+int catalog_scan(struct catalog *c, const struct catalog_options *opt, struct strbuf *err)
+{
+	struct strbuf root_abs = STRBUF_INIT;
+	struct strlist names = STRLIST_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	memset(c, 0, sizeof(*c));
+	d = opendir(opt->root);
+	if (!d) {
+		strbuf_addf(err, "cannot read root folder '%s': %m", opt->root);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || de->d_name[0] == '_')
+			continue;
+		if (opt->projects && !listed(opt->projects, de->d_name))
+			continue;
+		if (listed(opt->excludes, de->d_name))
+			continue;
+		strlist_add(&names, de->d_name);
+	}
+	closedir(d);
+	if (names.n)
+		qsort(names.items, names.n, sizeof(names.items[0]), cmp_names);
+	path_absolute(&root_abs, opt->root);
+	for (size_t i = 0; i < names.n; i++)
+		scan_project(c, opt, strbuf_str(&root_abs), names.items[i]);
+	strlist_free(&names);
+	strbuf_release(&root_abs);
+	return 0;
+}
+
+void catalog_free(struct catalog *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct catalog_entry *e = &c->entries[i];
+
+		free(e->project);
+		free(e->compose_project);
+		free(e->service);
+		free(e->image_ref);
+		free(e->image_resolved);
+		free(e->image);
+		free(e->build_context);
+		free(e->dockerfile);
+		free(e->dockerfile_inline);
+		free(e->target);
+		for (size_t j = 0; j < e->nargs; j++) {
+			free(e->args[j].name);
+			free(e->args[j].value);
+		}
+		free(e->args);
+		strlist_free(&e->dockerfile_from);
+		strlist_free(&e->base_images);
+		free(e->env_var);
+		free(e->env_default);
+		strlist_free(&e->profiles);
+		free(e->error);
+	}
+	free(c->entries);
+	memset(c, 0, sizeof(*c));
+}

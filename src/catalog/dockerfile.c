@@ -1,0 +1,345 @@
+/*
+ * dockerfile: FROM/ARG reader; see dockerfile.h.
+ *
+ * The text is cut into logical lines (continuations joined, comment lines
+ * inside a continuation dropped, as BuildKit does), then only ARG lines
+ * before the first FROM and FROM lines are looked at.
+ */
+#include "dockerfile.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vars.h"
+
+struct scan {
+	const char *p, *end;
+	char escape;
+};
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static const char *line_end(const struct scan *s)
+{
+	const char *nl = memchr(s->p, '\n', (size_t)(s->end - s->p));
+
+	return nl ? nl : s->end;
+}
+
+/* Parser directives: leading "# key=value" lines; only escape matters here. */
+static void read_directives(struct scan *s)
+{
+	while (s->p < s->end) {
+		const char *e = line_end(s), *q = s->p;
+
+		while (q < e && is_space(*q))
+			q++;
+		if (q == e || *q != '#')
+			return;
+		q++;
+		while (q < e && is_space(*q))
+			q++;
+		if (e - q >= 7 && !strncasecmp(q, "escape", 6)) {
+			const char *v = q + 6;
+
+			while (v < e && is_space(*v))
+				v++;
+			if (v < e && *v == '=') {
+				v++;
+				while (v < e && is_space(*v))
+					v++;
+				if (v < e && (*v == '`' || *v == '\\'))
+					s->escape = *v;
+			}
+		} else if (!((e - q >= 6 && !strncasecmp(q, "syntax", 6)) ||
+			     (e - q >= 5 && !strncasecmp(q, "check", 5)))) {
+			return;	/* any other comment ends the directives */
+		}
+		s->p = e < s->end ? e + 1 : e;
+	}
+}
+
+static int blank_or_comment(const char *b, const char *e)
+{
+	while (b < e && is_space(*b))
+		b++;
+	return b == e || *b == '#';
+}
+
+/*
+ * The next logical line into out; 0 when one was read, 1 at the end.
+ * A physical line ending in the escape character (then blanks) continues.
+ */
+static int next_line(struct scan *s, struct strbuf *out)
+{
+	int continued = 0;
+
+	strbuf_reset(out);
+	while (s->p < s->end) {
+		const char *b = s->p, *e = line_end(s), *t = e;
+
+		s->p = e < s->end ? e + 1 : e;
+		if (continued && blank_or_comment(b, e))
+			continue;
+		if (!continued && blank_or_comment(b, e))
+			continue;
+		while (t > b && is_space(t[-1]))
+			t--;
+		if (t > b && t[-1] == s->escape) {
+			strbuf_add(out, b, (size_t)(t - 1 - b));
+			continued = 1;
+			continue;
+		}
+		strbuf_add(out, b, (size_t)(e - b));
+		return 0;
+	}
+	return continued ? 0 : 1;
+}
+
+static int is_name_start(char c)
+{
+	return c == '_' || isalpha((unsigned char)c);
+}
+
+static int is_name_char(char c)
+{
+	return c == '_' || isalnum((unsigned char)c);
+}
+
+/* The '}' closing a "${" whose body starts at p; nested "${" count. */
+static const char *matching_brace(const char *p, const char *end)
+{
+	int open = 1;
+
+	for (; p < end; p++) {
+		if (*p == '$' && p + 1 < end && p[1] == '{') {
+			open++;
+			p++;
+		} else if (*p == '}' && --open == 0) {
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* BuildKit word substitution for FROM and ARG values. */
+static void substitute(const char *in, size_t len, const struct vars *scope, char escape,
+		       struct strbuf *out)
+{
+	for (size_t i = 0; i < len; i++) {
+		const char *value;
+		size_t n;
+
+		if (in[i] == escape && i + 1 < len && in[i + 1] == '$') {
+			strbuf_addch(out, '$');
+			i++;
+			continue;
+		}
+		if (in[i] != '$' || i + 1 >= len) {
+			strbuf_addch(out, in[i]);
+			continue;
+		}
+		if (is_name_start(in[i + 1])) {
+			n = i + 1;
+			while (n < len && is_name_char(in[n]))
+				n++;
+			value = vars_get(scope, in + i + 1, n - i - 1);
+			strbuf_addstr(out, value ? value : "");
+			i = n - 1;
+			continue;
+		}
+		if (in[i + 1] == '{') {
+			const char *close = matching_brace(in + i + 2, in + len);
+			size_t b = i + 2, nlen, rest;
+			int colon = 0;
+
+			if (!close) {
+				strbuf_add(out, in + i, len - i);
+				return;
+			}
+			n = b;
+			while (n < (size_t)(close - in) && is_name_char(in[n]))
+				n++;
+			nlen = n - b;
+			value = vars_get(scope, in + b, nlen);
+			rest = n;
+			if (in[rest] == ':') {
+				colon = 1;
+				rest++;
+			}
+			if (in + rest == close) {
+				strbuf_addstr(out, value ? value : "");
+			} else if (strchr("-+?", in[rest])) {
+				int set = value && (!colon || *value);
+				const char *w = in + rest + 1;
+				size_t wlen = (size_t)(close - w);
+
+				if (in[rest] == '-' && !set)
+					substitute(w, wlen, scope, escape, out);
+				else if (in[rest] == '+' && set)
+					substitute(w, wlen, scope, escape, out);
+				else if (in[rest] != '+' && set)
+					strbuf_addstr(out, value);
+			}
+			i = (size_t)(close - in);
+			continue;
+		}
+		strbuf_addch(out, '$');
+	}
+}
+
+/* Split off the next whitespace-separated word; quotes group, and are removed. */
+static int next_word(const char **pp, const char *end, char escape, struct strbuf *word)
+{
+	const char *p = *pp;
+	char quote = 0;
+
+	strbuf_reset(word);
+	while (p < end && is_space(*p))
+		p++;
+	if (p == end)
+		return 0;
+	for (; p < end; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+			else
+				strbuf_addch(word, *p);
+		} else if (*p == '"' || *p == '\'') {
+			quote = *p;
+		} else if (*p == escape && p + 1 < end && p[1] != '$') {
+			strbuf_addch(word, *++p);
+		} else if (is_space(*p)) {
+			break;
+		} else {
+			strbuf_addch(word, *p);
+		}
+	}
+	*pp = p;
+	return 1;
+}
+
+static void global_arg(const char *rest, const char *end, struct vars *scope,
+		       const struct build_arg *args, size_t nargs, char escape)
+{
+	struct strbuf word = STRBUF_INIT, value = STRBUF_INIT;
+
+	while (next_word(&rest, end, escape, &word)) {
+		const char *w = strbuf_str(&word);
+		const char *eq = strchr(w, '=');
+		size_t nlen = eq ? (size_t)(eq - w) : word.len;
+		const char *given = NULL;
+		int declared_in_args = 0;
+
+		for (size_t i = 0; i < nargs; i++)
+			if (strlen(args[i].name) == nlen && !strncmp(args[i].name, w, nlen)) {
+				declared_in_args = 1;
+				given = args[i].value;
+			}
+		strbuf_reset(&value);
+		if (declared_in_args && given)
+			strbuf_addstr(&value, given);
+		else if (eq)
+			substitute(eq + 1, strlen(eq + 1), scope, escape, &value);
+		else {
+			continue;	/* declared with no value: stays unset */
+		}
+		vars_set(scope, w, nlen, strbuf_str(&value));
+	}
+	strbuf_release(&word);
+	strbuf_release(&value);
+}
+
+static void from_line(struct dockerfile *df, const char *rest, const char *end,
+		      const struct vars *scope, struct strlist *stages, char escape)
+{
+	struct strbuf word = STRBUF_INIT, image = STRBUF_INIT;
+	int have_image = 0;
+
+	while (next_word(&rest, end, escape, &word)) {
+		if (!have_image) {
+			if (!strncmp(strbuf_str(&word), "--", 2))
+				continue;
+			substitute(word.buf, word.len, scope, escape, &image);
+			have_image = 1;
+			continue;
+		}
+		if (!strcasecmp(strbuf_str(&word), "as") && next_word(&rest, end, escape, &word)) {
+			for (char *c = word.buf; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			strlist_add(stages, word.buf);
+		}
+		break;
+	}
+	if (have_image && image.len) {
+		char *lower = strdup(image.buf);
+
+		if (lower) {
+			for (char *c = lower; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			if (strcmp(lower, "scratch") && !strlist_has(stages, lower))
+				strlist_add_unique(&df->base_images, image.buf);
+			free(lower);
+		}
+	}
+	strbuf_release(&word);
+	strbuf_release(&image);
+}
+
+int dockerfile_parse(const char *data, size_t len, const struct build_arg *args,
+		     size_t nargs, struct dockerfile *out, struct strbuf *err)
+{
+	struct scan s = { data, data + len, '\\' };
+	struct strbuf line = STRBUF_INIT;
+	struct vars scope = VARS_INIT;
+	struct strlist stages = STRLIST_INIT;
+	int seen_from = 0, r = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (len > ((size_t)16 << 20)) {
+		strbuf_addstr(err, "Dockerfile too large");
+		return -1;
+	}
+	if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
+		s.p += 3;	/* a UTF-8 byte order mark, as Windows editors write */
+	read_directives(&s);
+	while (next_line(&s, &line) == 0) {
+		const char *b = strbuf_str(&line), *e = b + line.len, *kw;
+		size_t kwlen;
+
+		if (line.toobig) {
+			strbuf_addstr(err, "out of memory");
+			r = -1;
+			break;
+		}
+		while (b < e && is_space(*b))
+			b++;
+		while (e > b && is_space(e[-1]))
+			e--;
+		kw = b;
+		while (b < e && !is_space(*b))
+			b++;
+		kwlen = (size_t)(b - kw);
+		if (kwlen == 4 && !strncasecmp(kw, "FROM", 4)) {
+			seen_from = 1;
+			strlist_addn(&out->from_lines, kw, (size_t)(e - kw));
+			from_line(out, b, e, &scope, &stages, s.escape);
+		} else if (kwlen == 3 && !strncasecmp(kw, "ARG", 3) && !seen_from) {
+			global_arg(b, e, &scope, args, nargs, s.escape);
+		}
+	}
+	strbuf_release(&line);
+	vars_free(&scope);
+	strlist_free(&stages);
+	return r;
+}
+
+void dockerfile_free(struct dockerfile *df)
+{
+	strlist_free(&df->from_lines);
+	strlist_free(&df->base_images);
+}

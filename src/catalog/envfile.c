@@ -1,0 +1,209 @@
+/*
+ * envfile: Compose's env-file parser; see envfile.h for the syntax.
+ */
+#include "envfile.h"
+
+#include <string.h>
+
+#include "interp.h"
+
+struct parser {
+	const char *p, *end;
+	size_t line;
+	struct vars *vars;
+	struct strbuf *err;
+};
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static int is_key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (unsigned char)c >= 0x80 ||
+	       strchr("_.-[]", c) != NULL;
+}
+
+static void skip_blanks(struct parser *ps)
+{
+	while (ps->p < ps->end && is_blank(*ps->p))
+		ps->p++;
+}
+
+/* Move past the rest of the line, newline included. */
+static void skip_line(struct parser *ps)
+{
+	const char *nl = memchr(ps->p, '\n', (size_t)(ps->end - ps->p));
+
+	ps->p = nl ? nl + 1 : ps->end;
+	ps->line++;
+}
+
+static const char *lookup_earlier(void *ctx, const char *name, size_t len)
+{
+	return vars_get(ctx, name, len);
+}
+
+static int interpolate(struct parser *ps, const char *s, size_t len, struct strbuf *out)
+{
+	struct interp_env env = { lookup_earlier, NULL, NULL, ps->vars };
+	struct strbuf why = STRBUF_INIT;
+	int r = interp_expand(s, len, &env, out, &why, NULL);
+
+	if (r < 0)
+		strbuf_addstr(ps->err, strbuf_str(&why));
+	strbuf_release(&why);
+	return r < 0 ? -1 : 0;
+}
+
+/* Backslash escapes inside double quotes: \n \r \t, and \X -> X, but \$ stays. */
+static int unescape(const char *s, size_t len, struct strbuf *out)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '\\' && i + 1 < len) {
+			c = s[++i];
+			if (c == 'n')
+				c = '\n';
+			else if (c == 'r')
+				c = '\r';
+			else if (c == 't')
+				c = '\t';
+			else if (c == '$' && strbuf_addch(out, '\\') < 0)
+				return -1;
+		}
+		if (strbuf_addch(out, c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int unquoted_value(struct parser *ps, struct strbuf *value)
+{
+	const char *start = ps->p;
+	const char *nl = memchr(start, '\n', (size_t)(ps->end - start));
+	const char *stop = nl ? nl : ps->end;
+	size_t len = (size_t)(stop - start);
+
+	for (size_t i = 0; i + 1 < len; i++)
+		if (start[i] == ' ' && start[i + 1] == '#') {
+			len = i;
+			break;
+		}
+	while (len && (is_blank(start[len - 1])))
+		len--;
+	skip_line(ps);
+	return interpolate(ps, start, len, value);
+}
+
+static int quoted_value(struct parser *ps, struct strbuf *value)
+{
+	char quote = *ps->p;
+	size_t start_line = ps->line;
+	const char *s = ps->p + 1;
+	int escaped = 0;
+
+	for (const char *q = s; q < ps->end; q++) {
+		if (*q == '\n')
+			ps->line++;
+		if (escaped) {
+			escaped = 0;
+			continue;
+		}
+		if (*q == '\\') {
+			escaped = 1;
+			continue;
+		}
+		if (*q != quote)
+			continue;
+		ps->p = q + 1;
+		if (quote == '\'')
+			return strbuf_add(value, s, (size_t)(q - s));
+		{
+			struct strbuf raw = STRBUF_INIT;
+			int r = unescape(s, (size_t)(q - s), &raw);
+
+			if (r == 0)
+				r = interpolate(ps, strbuf_str(&raw), raw.len, value);
+			strbuf_release(&raw);
+			return r;
+		}
+	}
+	ps->line = start_line;
+	strbuf_addstr(ps->err, "unterminated quoted value");
+	return -1;
+}
+
+/* One KEY=value statement starting at ps->p (blanks and comments skipped). */
+static int statement(struct parser *ps)
+{
+	const char *key, *key_end;
+	struct strbuf value = STRBUF_INIT;
+	int r;
+
+	if (ps->end - ps->p > 7 && !strncmp(ps->p, "export", 6) && is_blank(ps->p[6])) {
+		ps->p += 7;
+		skip_blanks(ps);
+	}
+	key = ps->p;
+	while (ps->p < ps->end && is_key_char(*ps->p))
+		ps->p++;
+	key_end = ps->p;
+	skip_blanks(ps);
+	if (ps->p == ps->end || *ps->p == '\n') {
+		/* KEY alone: inherited from the environment, which we never read. */
+		if (key == key_end)
+			return 0;
+		if (ps->p < ps->end)
+			skip_line(ps);
+		return 0;
+	}
+	if (*ps->p != '=' && *ps->p != ':') {
+		strbuf_addf(ps->err, "unexpected character '%c' in variable name", *ps->p);
+		return -1;
+	}
+	if (key == key_end) {
+		strbuf_addstr(ps->err, "missing variable name before '='");
+		return -1;
+	}
+	ps->p++;
+	skip_blanks(ps);
+	if (ps->p < ps->end && (*ps->p == '"' || *ps->p == '\''))
+		r = quoted_value(ps, &value);
+	else
+		r = unquoted_value(ps, &value);
+	if (r == 0 && vars_set(ps->vars, key, (size_t)(key_end - key), strbuf_str(&value)) < 0) {
+		strbuf_addstr(ps->err, "out of memory");
+		r = -1;
+	}
+	strbuf_release(&value);
+	return r;
+}
+
+int envfile_parse(const char *data, size_t len, struct vars *out,
+		  struct strbuf *err, size_t *err_line)
+{
+	struct parser ps = { data, data + len, 1, out, err };
+
+	while (ps.p < ps.end) {
+		size_t line;
+
+		skip_blanks(&ps);
+		if (ps.p == ps.end)
+			break;
+		if (*ps.p == '\n' || *ps.p == '#') {
+			skip_line(&ps);
+			continue;
+		}
+		line = ps.line;
+		if (statement(&ps) < 0) {
+			if (err_line)
+				*err_line = ps.line > line ? line : ps.line;
+			return -1;
+		}
+	}
+	return 0;
+}

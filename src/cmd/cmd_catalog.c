@@ -1,0 +1,246 @@
+/*
+ * catalog: list every image of a tree of compose projects — as a table
+ * with a summary, the summary alone, or JSON.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../catalog/catalog.h"
+#include "../catalog/report.h"
+#include "common.h"
+
+static const char catalog_help[] =
+	"usage: imgvault catalog [OPTIONS]      (also: image-catalog)\n"
+	"\n"
+	"List every image a tree of Docker Compose projects uses, resolved as\n"
+	"Docker Compose would resolve it, and where it comes from.\n"
+	"\n"
+	"A project is each folder under the root whose name starts with neither\n"
+	"'.' nor '_' and that holds compose.yaml, compose.yml, docker-compose.yaml\n"
+	"or docker-compose.yml. Variables come from the project's .env-dist only:\n"
+	"the shell environment is NOT consulted, so every machine sees the same\n"
+	"catalog.\n"
+	"\n"
+	"Options:\n"
+	"  --root=DIR         projects root (default: IMGVAULT_ROOT, else the parent\n"
+	"                     of a _scripts folder imgvault runs from as image-*,\n"
+	"                     else the current folder)\n"
+	"  --project=NAME     only this project folder (repeatable)\n"
+	"  --exclude=NAME     skip this project folder (repeatable)\n"
+	"  --build-tag=TAG    tag of images built without image: (default:\n"
+	"                     IMGVAULT_BUILD_TAG, else d-rymcg-tech-YYYYMMDD, today)\n"
+	"  --json             print only a JSON array, one entry per service\n"
+	"  --summary          print only the summary\n"
+	"  -h, --help         show this help\n"
+	"\n"
+	"Exit status: 0 all resolved; 1 a project or an entry could not be\n"
+	"resolved (the others are listed); 2 usage error or unreadable root.\n";
+
+struct catalog_cmd {
+	const char *root, *build_tag;
+	struct strlist projects, excludes;
+	int json, summary_only;
+	size_t warnings, errors;
+};
+
+static void on_warning(void *ctx, const char *msg)
+{
+	struct catalog_cmd *o = ctx;
+
+	o->warnings++;
+	say_warning("%s", msg);
+}
+
+static void on_error(void *ctx, const char *msg)
+{
+	struct catalog_cmd *o = ctx;
+
+	o->errors++;
+	say_error("%s", msg);
+}
+
+static void service_label(const struct catalog_entry *e, struct strbuf *out)
+{
+	strbuf_addstr(out, e->service);
+	if (!e->profiles.n)
+		return;
+	strbuf_addstr(out, " [");
+	for (size_t i = 0; i < e->profiles.n; i++)
+		strbuf_addf(out, "%s%s", i ? "," : "", e->profiles.items[i]);
+	strbuf_addch(out, ']');
+}
+
+static const char *image_cell(const struct catalog_entry *e, struct strbuf *tmp)
+{
+	if (!e->error)
+		return e->image ? e->image : "-";
+	strbuf_setf(tmp, "ERROR: %s", e->error);
+	return strbuf_str(tmp);
+}
+
+static void print_table(const struct catalog *c)
+{
+	size_t w[5] = { 7, 7, 6, 5, 7 };	/* PROJECT SERVICE SOURCE IMAGE ENV VAR */
+	struct strbuf svc = STRBUF_INIT, img = STRBUF_INIT;
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct catalog_entry *e = &c->entries[i];
+		size_t len[5];
+
+		strbuf_reset(&svc);
+		service_label(e, &svc);
+		len[0] = strlen(e->project);
+		len[1] = svc.len;
+		len[2] = strlen(image_source_name(e->source));
+		len[3] = strlen(image_cell(e, &img));
+		len[4] = e->env_var ? strlen(e->env_var) : 1;
+		for (int k = 0; k < 5; k++)
+			if (len[k] > w[k])
+				w[k] = len[k];
+	}
+	printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], "PROJECT", (int)w[1], "SERVICE",
+	       (int)w[2], "SOURCE", (int)w[3], "IMAGE", (int)w[4], "ENV VAR", "PINNED");
+	for (size_t i = 0; i < c->n; i++) {
+		const struct catalog_entry *e = &c->entries[i];
+
+		strbuf_reset(&svc);
+		service_label(e, &svc);
+		printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], e->project, (int)w[1],
+		       strbuf_str(&svc), (int)w[2], image_source_name(e->source), (int)w[3],
+		       image_cell(e, &img), (int)w[4], e->env_var ? e->env_var : "-",
+		       e->version_pinned ? "yes" : "no");
+	}
+	putchar('\n');
+	strbuf_release(&svc);
+	strbuf_release(&img);
+}
+
+static void print_list(const char *title, const struct strlist *l)
+{
+	if (!l->n)
+		return;
+	printf("\n%s:\n", title);
+	for (size_t i = 0; i < l->n; i++)
+		printf("  %s\n", l->items[i]);
+}
+
+static void print_summary(const struct catalog *c)
+{
+	struct catalog_summary s;
+
+	catalog_summarize(c, &s);
+	printf("Summary\n");
+	printf("  Projects scanned:        %zu", s.projects);
+	if (s.projects_failed)
+		printf(" (%zu skipped on errors)", s.projects_failed);
+	printf("\n  Service entries:         %zu", s.entries);
+	if (s.entry_errors)
+		printf(" (%zu unresolved)", s.entry_errors);
+	printf("\n  Unique images:           %zu\n", s.unique_images);
+	printf("  Pull-only services:      %zu\n", s.by_source[SOURCE_PULL]);
+	printf("  Build (local) services:  %zu\n", s.by_source[SOURCE_BUILD_LOCAL]);
+	printf("  Build (remote) services: %zu\n", s.by_source[SOURCE_BUILD_REMOTE]);
+	printf("  Build-only services:     %zu\n", s.by_source[SOURCE_BUILD_ONLY]);
+	printf("  Unpinned pull images:    %zu\n", s.unpinned_pull);
+	printf("  Hardcoded pull images:   %zu\n", s.hardcoded_pull);
+	if (s.nregistries) {
+		printf("\nRegistries (pull images):\n");
+		for (size_t i = 0; i < s.nregistries; i++)
+			printf("  %-24s %zu\n", s.registries[i].registry, s.registries[i].images);
+	}
+	print_list("Unpinned pull images (no tag, or 'latest')", &s.unpinned);
+	print_list("Hardcoded pull images (no variable controls them)", &s.hardcoded);
+	catalog_summary_free(&s);
+}
+
+static int print_json(const struct catalog *c)
+{
+	json_t *j = catalog_to_json(c);
+	int r;
+
+	if (!j) {
+		say_error("out of memory building the JSON output");
+		return -1;
+	}
+	r = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	json_decref(j);
+	putchar('\n');
+	return r;
+}
+
+static int run_catalog(const struct cmd_context *ctx, int argc, char **argv)
+{
+	struct catalog_cmd o = { 0 };
+	const struct opt_def defs[] = {
+		{ "root", 0, OPT_VALUE, &o.root },
+		{ "project", 0, OPT_LIST, &o.projects },
+		{ "exclude", 0, OPT_LIST, &o.excludes },
+		{ "build-tag", 0, OPT_VALUE, &o.build_tag },
+		{ "json", 0, OPT_FLAG, &o.json },
+		{ "summary", 0, OPT_FLAG, &o.summary_only },
+		{ 0 },
+	};
+	struct catalog_report rep = { on_warning, on_error, &o };
+	struct strbuf root = STRBUF_INIT, tag = STRBUF_INIT, err = STRBUF_INIT;
+	struct catalog c = { 0 };
+	int help = 0, nrest = 0, code;
+
+	code = opts_parse(ctx->command, defs, argc, argv, &help, &nrest);
+	if (code == EXIT_OK && help) {
+		fputs(catalog_help, stdout);
+		goto done;
+	}
+	if (code == EXIT_OK && nrest) {
+		say_error("unexpected argument '%s'; see 'imgvault catalog --help'", argv[1]);
+		code = EXIT_USAGE;
+	}
+	if (code != EXIT_OK)
+		goto done;
+	code = EXIT_USAGE;
+	if (resolve_root(ctx, o.root, &root) < 0 || resolve_build_tag(o.build_tag, &tag) < 0)
+		goto done;
+	{
+		struct catalog_options opt = {
+			strbuf_str(&root), strbuf_str(&tag), strlist_argv(&o.projects),
+			strlist_argv(&o.excludes), &rep,
+		};
+
+		if (catalog_scan(&c, &opt, &err) < 0) {
+			say_error("%s; pass --root=DIR or set IMGVAULT_ROOT", strbuf_str(&err));
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < o.projects.n; i++) {
+		int found = 0;
+
+		for (size_t k = 0; k < c.n && !found; k++)
+			found = !strcmp(c.entries[k].project, o.projects.items[i]);
+		if (!found && !o.errors)
+			say_warning("no project '%s' with a compose file under '%s'",
+				    o.projects.items[i], strbuf_str(&root));
+	}
+	if (o.json) {
+		if (print_json(&c) < 0)
+			goto done;
+	} else {
+		if (!o.summary_only)
+			print_table(&c);
+		print_summary(&c);
+	}
+	code = (c.projects_failed || c.entry_errors) ? EXIT_FAILED : EXIT_OK;
+done:
+	catalog_free(&c);
+	strlist_free(&o.projects);
+	strlist_free(&o.excludes);
+	strbuf_release(&root);
+	strbuf_release(&tag);
+	strbuf_release(&err);
+	return code;
+}
+
+const struct command cmd_catalog = {
+	"catalog",
+	"list every image of a tree of compose projects",
+	catalog_help,
+	run_catalog,
+};

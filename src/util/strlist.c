@@ -1,0 +1,56 @@
+/*
+ * strlist: owned string array; see strlist.h.
+ */
+#include "strlist.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int strlist_addn(struct strlist *l, const char *s, size_t len)
+{
+	char *copy;
+
+	if (l->n == l->alloc) {
+		size_t alloc = l->alloc ? l->alloc * 2 : 8;
+		char **p = realloc(l->items, alloc * sizeof(*p));
+
+		if (!p)
+			return -1;
+		l->items = p;
+		l->alloc = alloc;
+	}
+	copy = malloc(len + 1);
+	if (!copy)
+		return -1;
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	l->items[l->n++] = copy;
+	return 0;
+}
+
+int strlist_add(struct strlist *l, const char *s)
+{
+	return strlist_addn(l, s, strlen(s));
+}
+
+int strlist_has(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->items[i], s))
+			return 1;
+	return 0;
+}
+
+int strlist_add_unique(struct strlist *l, const char *s)
+{
+	return strlist_has(l, s) ? 0 : strlist_add(l, s);
+}
+
+void strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = l->alloc = 0;
+}
