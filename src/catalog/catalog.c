@@ -324,7 +324,7 @@ static int load_env(struct project *p)
 		report(p->opt, 1, "'%s/.env-dist': %s; project skipped", strbuf_str(&p->shown),
 		       strbuf_str(&why));
 	} else if (envfile_parse(text.buf ? text.buf : "", text.len, &p->vars, &why, &line) < 0) {
-		report(p->opt, 1, "'%s/.env-dist':%zu: %s; project skipped", strbuf_str(&p->shown),
+		report(p->opt, 1, "%s/.env-dist:%zu: %s; project skipped", strbuf_str(&p->shown),
 		       line, strbuf_str(&why));
 		r = -1;
 	}
@@ -352,7 +352,7 @@ static int load_project(struct project *p, const char *compose_name)
 		goto done;
 	}
 	if (compose_load(&cf, text.buf ? text.buf : "", text.len, &p->vars, &warn, &why) < 0) {
-		report(p->opt, 1, "'%s':%s; project skipped", strbuf_str(&p->compose_shown),
+		report(p->opt, 1, "%s:%s; project skipped", strbuf_str(&p->compose_shown),
 		       strbuf_str(&why));
 		goto done;
 	}

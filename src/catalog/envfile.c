@@ -58,24 +58,42 @@ static int interpolate(struct parser *ps, const char *s, size_t len, struct strb
 	return r < 0 ? -1 : 0;
 }
 
-/* Backslash escapes inside double quotes: \n \r \t, and \X -> X, but \$ stays. */
+/*
+ * Backslash escapes inside double quotes: \n \r \t, \\ and \"; \$ is a
+ * literal dollar (written as $$ so interpolation keeps it); any other
+ * backslash stays as written.
+ */
 static int unescape(const char *s, size_t len, struct strbuf *out)
 {
 	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
+		const char *rep = NULL;
+		char one[2] = { s[i], 0 };
 
-		if (c == '\\' && i + 1 < len) {
-			c = s[++i];
-			if (c == 'n')
-				c = '\n';
-			else if (c == 'r')
-				c = '\r';
-			else if (c == 't')
-				c = '\t';
-			else if (c == '$' && strbuf_addch(out, '\\') < 0)
-				return -1;
+		if (s[i] == '\\' && i + 1 < len) {
+			switch (s[i + 1]) {
+			case 'n': rep = "\n"; break;
+			case 'r': rep = "\r"; break;
+			case 't': rep = "\t"; break;
+			case '\\': rep = "\\"; break;
+			case '"': rep = "\""; break;
+			case '$': rep = "$$"; break;
+			}
+			if (rep)
+				i++;
 		}
-		if (strbuf_addch(out, c) < 0)
+		if (strbuf_addstr(out, rep ? rep : one) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Inside single quotes only \' is special: it stands for the quote. */
+static int unescape_single(const char *s, size_t len, struct strbuf *out)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len && s[i + 1] == '\'')
+			i++;
+		if (strbuf_addch(out, s[i]) < 0)
 			return -1;
 	}
 	return 0;
@@ -121,7 +139,7 @@ static int quoted_value(struct parser *ps, struct strbuf *value)
 			continue;
 		ps->p = q + 1;
 		if (quote == '\'')
-			return strbuf_add(value, s, (size_t)(q - s));
+			return unescape_single(s, (size_t)(q - s), value);
 		{
 			struct strbuf raw = STRBUF_INIT;
 			int r = unescape(s, (size_t)(q - s), &raw);
@@ -187,6 +205,9 @@ int envfile_parse(const char *data, size_t len, struct vars *out,
 		  struct strbuf *err, size_t *err_line)
 {
 	struct parser ps = { data, data + len, 1, out, err };
+
+	if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
+		ps.p += 3;	/* a UTF-8 byte order mark */
 
 	while (ps.p < ps.end) {
 		size_t line;

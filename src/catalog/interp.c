@@ -1,8 +1,9 @@
 /*
  * interp: Compose v2 variable interpolation; see interp.h.
  *
- * A "${" expression ends at the first "}" that closes it, counting only
- * nested "${" openings (a bare "{" does not nest), as Compose does.
+ * A "${" expression ends at the "}" that closes it, counting every "{"
+ * inside it (so JSON-like defaults keep their braces), as Compose v2 does
+ * since compose-go 2.0; it may not span a newline.
  */
 #include "interp.h"
 
@@ -18,18 +19,18 @@ static int is_name_char(char c)
 	return is_name_start(c) || (c >= '0' && c <= '9');
 }
 
-/* Offset of the "}" closing the "${" at s[0], or -1. */
+/* Offset of the "}" closing the "${" at s[0], or -1 (none on this line). */
 static long closing_brace(const char *s, size_t len)
 {
 	long open = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '}' && --open == 0)
-			return (long)i;
-		if (s[i] == '$' && i + 1 < len && s[i + 1] == '{') {
+		if (s[i] == '\n')
+			return -1;
+		if (s[i] == '{')
 			open++;
-			i++;
-		}
+		else if (s[i] == '}' && --open == 0)
+			return (long)i;
 	}
 	return -1;
 }

@@ -7,6 +7,8 @@
  * the line where the value started. Each row parses one file text and then
  * checks the resulting variables, or the error line and message.
  */
+#define _POSIX_C_SOURCE 200809L	/* setenv */
+
 #include "table.h"
 
 #include <stdio.h>

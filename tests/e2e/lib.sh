@@ -1,0 +1,76 @@
+# lib.sh: helpers for the end-to-end tests, sourced by each tests/e2e/t*.sh.
+#
+# Each test is `check "behaviour it proves" command…`; the command's exit
+# status decides. `run CODE cmd…` runs imgvault-like commands capturing
+# stdout in $OUT and stderr in $ERR and fails unless the exit code is CODE.
+# At the end `finish` prints "# <script>: N passed, N failed".
+set -u
+
+IMGVAULT=${IMGVAULT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/imgvault}
+FIXTURES=$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures" && pwd)
+T=$(mktemp -d)
+trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
+OUT=$T/stdout ERR=$T/stderr
+_passed=0 _failed=0 _n=0
+
+check() {
+	local name=$1
+	shift
+	_n=$((_n + 1))
+	if ( "$@" ) >"$T/check.log" 2>&1; then
+		_passed=$((_passed + 1))
+		echo "ok $_n - $name"
+	else
+		_failed=$((_failed + 1))
+		echo "not ok $_n - $name"
+		sed 's/^/#   /' "$T/check.log" | head -40
+	fi
+}
+
+# run CODE cmd… : run, keep stdout/stderr, require exit CODE.
+run() {
+	local want=$1 got
+	shift
+	"$@" >"$OUT" 2>"$ERR"
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "exit $got, wanted $want: $*"
+		echo "--- stderr:"; head -20 "$ERR"
+		echo "--- stdout:"; head -20 "$OUT"
+		return 1
+	fi
+}
+
+# jq_is FILE FILTER EXPECTED: the filter's compact output equals EXPECTED.
+jq_is() {
+	local got
+	got=$(jq -c "$2" "$1") || { echo "jq failed on $1: $2"; return 1; }
+	if [ "$got" != "$3" ]; then
+		echo "jq $2"
+		echo "  got:    $got"
+		echo "  wanted: $3"
+		return 1
+	fi
+}
+
+# has FILE TEXT: FILE contains TEXT (fixed string).
+has() {
+	grep -qF -- "$2" "$1" || { echo "'$1' lacks: $2"; echo "--- it has:"; head -20 "$1"; return 1; }
+}
+
+# lacks FILE TEXT
+lacks() {
+	! grep -qF -- "$2" "$1" || { echo "'$1' has: $2"; return 1; }
+}
+
+# lines FILE N: FILE has exactly N lines.
+lines() {
+	local n
+	n=$(wc -l <"$1")
+	[ "$n" -eq "$2" ] || { echo "'$1' has $n lines, wanted $2"; cat "$1"; return 1; }
+}
+
+finish() {
+	echo "# $(basename "$0"): $_passed passed, $_failed failed"
+	[ "$_failed" -eq 0 ]
+}
