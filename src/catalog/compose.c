@@ -101,6 +101,8 @@ static int interpolate(struct loader *L, const struct ynode *n, struct strbuf *o
 	L->expanded += n->len;
 	if (L->expanded > COMPOSE_MAX_EXPANDED_BYTES)
 		return fatal(L, n, "document too large once aliases are expanded");
+	if (!memchr(n->str, '$', n->len))
+		return strbuf_add(out, n->str, n->len) < 0 ? fatal(L, n, "out of memory") : 0;
 	r = interp_expand(n->str, n->len, &env, out, &why, &off);
 	if (r == INTERP_REQUIRED && L->svc) {
 		if (!L->svc->error)
@@ -130,11 +132,15 @@ static int check_node(struct loader *L, const struct ynode *n)
 	for (size_t i = 0; i < n->n; i += (n->kind == YN_MAP ? 2 : 1)) {
 		const struct ynode *child = n->kind == YN_MAP ? n->items[i + 1] : n->items[i];
 
-		if (n->kind == YN_MAP)
-			strbuf_addf(&L->path, ".%s", n->items[i]->kind == YN_SCALAR ?
-				    n->items[i]->str : "?");
-		else
+		if (n->kind == YN_MAP) {
+			const struct ynode *k = n->items[i];
+
+			strbuf_addch(&L->path, '.');
+			strbuf_add(&L->path, k->kind == YN_SCALAR ? k->str : "?",
+				   k->kind == YN_SCALAR ? k->len : 1);
+		} else {
 			strbuf_addf(&L->path, "[%zu]", i);
+		}
 		check_node(L, child);
 		L->path.len = mark;
 		L->path.buf[mark] = '\0';

@@ -50,7 +50,11 @@ static int interpolate(struct parser *ps, const char *s, size_t len, struct strb
 {
 	struct interp_env env = { lookup_earlier, NULL, NULL, ps->vars };
 	struct strbuf why = STRBUF_INIT;
-	int r = interp_expand(s, len, &env, out, &why, NULL);
+	int r;
+
+	if (!memchr(s, '$', len))
+		return strbuf_add(out, s, len);
+	r = interp_expand(s, len, &env, out, &why, NULL);
 
 	if (r < 0)
 		strbuf_addstr(ps->err, strbuf_str(&why));

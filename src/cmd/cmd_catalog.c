@@ -3,6 +3,7 @@
  * with a summary, the summary alone, or JSON.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../catalog/catalog.h"
@@ -156,15 +157,21 @@ static void print_summary(const struct catalog *c)
 static int print_json(const struct catalog *c)
 {
 	json_t *j = catalog_to_json(c);
+	char *text;
 	int r;
 
 	if (!j) {
 		say_error("out of memory building the JSON output");
 		return -1;
 	}
-	r = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	text = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	json_decref(j);
-	putchar('\n');
+	if (!text) {
+		say_error("out of memory writing the JSON output");
+		return -1;
+	}
+	r = fputs(text, stdout) < 0 || putchar('\n') == EOF ? -1 : 0;
+	free(text);
 	return r;
 }
 
