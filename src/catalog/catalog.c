@@ -11,6 +11,7 @@
 
 #include "../util/fileio.h"
 #include "../util/path.h"
+#include "../util/text.h"
 #include "compose.h"
 #include "dockerfile.h"
 #include "envfile.h"
@@ -163,6 +164,7 @@ static void read_dockerfile(struct project *p, struct catalog_entry *e,
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, why = STRBUF_INIT;
 	struct build_arg *args = calloc(s->nargs + 1, sizeof(*args));
 	struct dockerfile df;
+	size_t bad = 0;
 	int r;
 
 	if (!args)
@@ -182,6 +184,16 @@ static void read_dockerfile(struct project *p, struct catalog_entry *e,
 			       s->name, strbuf_str(&path), strbuf_str(&why));
 			goto done;
 		}
+	}
+	if (!utf8_valid(text.buf ? text.buf : "", text.len, &bad)) {
+		unsigned l, col;
+
+		text_position(text.buf, text.len, bad, &l, &col);
+		report(p->opt, 0, "'%s': service '%s': Dockerfile '%s' is not valid UTF-8 at "
+		       "line %u, column %u; its base images are not listed",
+		       strbuf_str(&p->compose_shown), s->name,
+		       s->dockerfile_inline ? "dockerfile_inline" : strbuf_str(&path), l, col);
+		goto done;
 	}
 	if (dockerfile_parse(text.buf ? text.buf : "", text.len, args, s->nargs, &df, &why) < 0) {
 		report(p->opt, 0, "'%s': service '%s': Dockerfile: %s",
@@ -313,7 +325,7 @@ static void add_service(struct project *p, const struct compose_service *s)
 static int load_env(struct project *p)
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, why = STRBUF_INIT;
-	size_t line = 0;
+	size_t line = 0, bad = 0;
 	int r;
 
 	path_join(&path, strbuf_str(&p->dir), ".env-dist");
@@ -323,6 +335,13 @@ static int load_env(struct project *p)
 	} else if (r < 0) {
 		report(p->opt, 1, "'%s/.env-dist': %s; project skipped", strbuf_str(&p->shown),
 		       strbuf_str(&why));
+	} else if (!utf8_valid(text.buf ? text.buf : "", text.len, &bad)) {
+		unsigned l, col;
+
+		text_position(text.buf, text.len, bad, &l, &col);
+		report(p->opt, 1, "%s/.env-dist:%u:%u: not valid UTF-8; project skipped",
+		       strbuf_str(&p->shown), l, col);
+		r = -1;
 	} else if (envfile_parse(text.buf ? text.buf : "", text.len, &p->vars, &why, &line) < 0) {
 		report(p->opt, 1, "%s/.env-dist:%zu: %s; project skipped", strbuf_str(&p->shown),
 		       line, strbuf_str(&why));
@@ -397,7 +416,11 @@ static void scan_project(struct catalog *c, const struct catalog_options *opt,
 	else
 		path_join(&p.shown, opt->root, folder);
 	c->projects_scanned++;
-	if (load_project(&p, compose_name) < 0)
+	if (!utf8_valid(folder, strlen(folder), NULL)) {
+		report(opt, 1, "project folder '%s' has a name that is not valid UTF-8; rename it; "
+		       "project skipped", strbuf_str(&p.shown));
+		c->projects_failed++;
+	} else if (load_project(&p, compose_name) < 0)
 		c->projects_failed++;
 	strbuf_release(&p.dir);
 	strbuf_release(&p.shown);

@@ -6,11 +6,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/text.h"
 #include "imageref.h"
+
+/*
+ * A JSON string, never silently missing: text that is not UTF-8 (which
+ * the loaders should have refused) is kept with its bad bytes escaped.
+ */
+static json_t *jstr(const char *s)
+{
+	json_t *j = json_string(s);
+	struct strbuf q = STRBUF_INIT;
+
+	if (j)
+		return j;
+	if (text_quote(&q, s) == 0)
+		j = json_string(strbuf_str(&q));
+	strbuf_release(&q);
+	return j;
+}
 
 static json_t *str_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return s ? jstr(s) : json_null();
 }
 
 static json_t *str_array(const struct strlist *l)
@@ -18,7 +36,7 @@ static json_t *str_array(const struct strlist *l)
 	json_t *a = json_array();
 
 	for (size_t i = 0; a && i < l->n; i++)
-		json_array_append_new(a, json_string(l->items[i]));
+		json_array_append_new(a, jstr(l->items[i]));
 	return a;
 }
 
@@ -29,8 +47,8 @@ static json_t *entry_json(const struct catalog_entry *e)
 
 	for (size_t i = 0; args && i < e->nargs; i++)
 		json_object_set_new(args, e->args[i].name, str_or_null(e->args[i].value));
-	json_object_set_new(o, "project", json_string(e->project));
-	json_object_set_new(o, "service", json_string(e->service));
+	json_object_set_new(o, "project", jstr(e->project));
+	json_object_set_new(o, "service", jstr(e->service));
 	json_object_set_new(o, "image_ref", str_or_null(e->image_ref));
 	json_object_set_new(o, "image_resolved", str_or_null(e->image_resolved));
 	json_object_set_new(o, "image", str_or_null(e->image));
@@ -45,9 +63,9 @@ static json_t *entry_json(const struct catalog_entry *e)
 	json_object_set_new(o, "env_default", str_or_null(e->env_default));
 	json_object_set_new(o, "profiles", str_array(&e->profiles));
 	json_object_set_new(o, "version_pinned", json_boolean(e->version_pinned));
-	json_object_set_new(o, "compose_project", json_string(e->compose_project));
+	json_object_set_new(o, "compose_project", jstr(e->compose_project));
 	if (e->error)
-		json_object_set_new(o, "error", json_string(e->error));
+		json_object_set_new(o, "error", jstr(e->error));
 	return o;
 }
 

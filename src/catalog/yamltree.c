@@ -13,6 +13,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "../util/text.h"
+
 struct anchor {
 	char *name;
 	struct ynode *node;
@@ -388,8 +390,13 @@ int ytree_parse(struct ytree *t, const char *data, size_t len,
 			strbuf_addstr(err, parser.problem ? parser.problem : "invalid YAML");
 			if (parser.context)
 				strbuf_addf(err, " %s", parser.context);
-			b.line = (unsigned)parser.problem_mark.line + 1;
-			b.col = (unsigned)parser.problem_mark.column + 1;
+			if (parser.error == YAML_READER_ERROR) {
+				/* Reader errors (bad UTF-8, control bytes) give only an offset. */
+				text_position(data, len, parser.problem_offset, &b.line, &b.col);
+			} else {
+				b.line = (unsigned)parser.problem_mark.line + 1;
+				b.col = (unsigned)parser.problem_mark.column + 1;
+			}
 			r = -1;
 			break;
 		}

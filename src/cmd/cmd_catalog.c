@@ -8,6 +8,7 @@
 
 #include "../catalog/catalog.h"
 #include "../catalog/report.h"
+#include "../util/text.h"
 #include "common.h"
 
 static const char catalog_help[] =
@@ -44,20 +45,27 @@ struct catalog_cmd {
 	size_t warnings, errors;
 };
 
+/* Messages carry names from the disk: escape control bytes, keep one line. */
 static void on_warning(void *ctx, const char *msg)
 {
 	struct catalog_cmd *o = ctx;
+	struct strbuf q = STRBUF_INIT;
 
 	o->warnings++;
-	say_warning("%s", msg);
+	text_quote(&q, msg);
+	say_warning("%s", strbuf_str(&q));
+	strbuf_release(&q);
 }
 
 static void on_error(void *ctx, const char *msg)
 {
 	struct catalog_cmd *o = ctx;
+	struct strbuf q = STRBUF_INIT;
 
 	o->errors++;
-	say_error("%s", msg);
+	text_quote(&q, msg);
+	say_error("%s", strbuf_str(&q));
+	strbuf_release(&q);
 }
 
 static void service_label(const struct catalog_entry *e, struct strbuf *out)

@@ -24,7 +24,7 @@ static int scripts_parent(const char *dir, struct strbuf *out)
 	if ((size_t)(dir + len - last) != 8 || strncmp(last, "_scripts", 8))
 		return -1;
 	if (last == dir)
-		return strbuf_addstr(out, "..");
+		return strbuf_addstr(out, ".");	/* "_scripts" itself, relative */
 	if (last - 1 == dir)
 		return strbuf_addstr(out, "/");
 	return strbuf_add(out, dir, (size_t)(last - 1 - dir));

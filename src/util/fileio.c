@@ -11,7 +11,7 @@
 
 static void size_text(struct strbuf *sb, unsigned long long n)
 {
-	strbuf_addf(sb, "%.1f MB", (double)n / 1e6);
+	strbuf_addf(sb, "%.1f MiB", (double)n / (1024.0 * 1024.0));
 }
 
 int file_read_all(const char *path, size_t max, struct strbuf *out,
