@@ -87,6 +87,20 @@ static int fatal(struct loader *L, const struct ynode *at, const char *fmt, ...)
 }
 
 /*
+ * The column of byte `off` of a scalar's value, when the value is the text
+ * as written on one line (plain, or quoted without escapes before it);
+ * else the scalar's own column.
+ */
+static unsigned column_of(const struct ynode *n, size_t off)
+{
+	if (off > n->len || memchr(n->str, '\n', n->len))
+		return n->col;
+	if (n->quote && (memchr(n->str, '\\', off) || memchr(n->str, '\'', off)))
+		return n->col;
+	return n->col + (n->quote ? 1 : 0) + (unsigned)off;
+}
+
+/*
  * Interpolate scalar n into out. Unset variables are reported only in the
  * check pass (`report`). A required-variable error marks the service being
  * read (or is fatal outside services); returns -1 on any error.
@@ -110,7 +124,10 @@ static int interpolate(struct loader *L, const struct ynode *n, struct strbuf *o
 	} else if (r == INTERP_REQUIRED) {
 		fatal(L, n, "%s in '%s'", strbuf_str(&why), strbuf_str(&L->path));
 	} else if (r < 0) {
-		fatal(L, n, "%s in '%s' (write a literal $ as $$)", strbuf_str(&why),
+		struct ynode at = *n;
+
+		at.col = column_of(n, off);
+		fatal(L, &at, "%s in '%s' (write a literal $ as $$)", strbuf_str(&why),
 		      strbuf_str(&L->path));
 	}
 	strbuf_release(&why);

@@ -329,6 +329,10 @@ static int scalar(struct builder *b, const yaml_event_t *ev)
 	n->str[ev->data.scalar.length] = '\0';
 	n->len = ev->data.scalar.length;
 	n->is_null = is_null_scalar(ev);
+	if (ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE)
+		n->quote = '\'';
+	else if (ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+		n->quote = '"';
 	if (ev->data.scalar.anchor && set_anchor(b, (const char *)ev->data.scalar.anchor, n) < 0)
 		return fail(b, n->line, n->col, "%s", "out of memory");
 	return attach(b, n);

@@ -26,6 +26,7 @@ struct ynode {
 	char *str;		/* scalar value (NUL-terminated), else NULL */
 	size_t len;
 	int is_null;		/* plain scalar null, ~ or empty */
+	char quote;		/* scalar written in quotes: '\'' or '"', else 0 */
 	struct ynode **items;	/* seq: items; map: key, value, key, value … */
 	size_t n;		/* number of entries in items */
 	size_t weight;		/* nodes in the fully expanded subtree */

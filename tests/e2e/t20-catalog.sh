@@ -105,7 +105,7 @@ check "malformed YAML: one line with file:line:column, project skipped, others c
 	[ "$(grep -c badyaml "$ERR")" -eq 1 ] && jq_is "$OUT" "[.[].project] | unique" "[\"good\",\"req\"]"'
 
 check "malformed interpolation: file:line:column and the field, project skipped" \
-	eval 'run 1 "$IMGVAULT" catalog --root="$errors" --project=badinterp --json && has "$ERR" "badinterp/docker-compose.yaml:5:10:" && has "$ERR" "services.web.environment.A" && jq_is "$OUT" "length" "0"'
+	eval 'run 1 "$IMGVAULT" catalog --root="$errors" --project=badinterp --json && has "$ERR" "badinterp/docker-compose.yaml:5:12:" && has "$ERR" "services.web.environment.A" && jq_is "$OUT" "length" "0"'
 
 check "a broken .env-dist names its file and line, and the project is skipped" \
 	eval 'run 1 "$IMGVAULT" catalog --root="$errors" --project=badenv --json && has "$ERR" "badenv/.env-dist:2: unterminated quoted value"'
