@@ -173,7 +173,7 @@ static void substitute(const char *in, size_t len, const struct vars *scope, cha
 			}
 			if (in + rest == close) {
 				strbuf_addstr(out, value ? value : "");
-			} else if (strchr("-+?", in[rest])) {
+			} else if (in[rest] && strchr("-+?", in[rest])) {
 				int set = value && (!colon || *value);
 				const char *w = in + rest + 1;
 				size_t wlen = (size_t)(close - w);
@@ -275,7 +275,8 @@ static void from_line(struct dockerfile *df, const char *rest, const char *end,
 		}
 		break;
 	}
-	if (have_image && image.len) {
+	/* A NUL byte cannot be part of an image name: such a line names none. */
+	if (have_image && image.len && !memchr(image.buf, '\0', image.len)) {
 		char *lower = strdup(image.buf);
 
 		if (lower) {

@@ -23,7 +23,7 @@ static int is_key_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	       (c >= '0' && c <= '9') || (unsigned char)c >= 0x80 ||
-	       strchr("_.-[]", c) != NULL;
+	       (c && strchr("_.-[]", c) != NULL);
 }
 
 static void skip_blanks(struct parser *ps)

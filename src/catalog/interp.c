@@ -91,7 +91,7 @@ static int expand_braced(struct expander *x, const char *dollar, size_t exprlen,
 		colon = 1;
 		rest++;
 	}
-	if (rest >= len || !strchr("-+?", body[rest]))
+	if (rest >= len || !body[rest] || !strchr("-+?", body[rest]))
 		return syntax_error(x, dollar, dollar, exprlen, "invalid interpolation format");
 	op = body[rest++];
 

@@ -94,14 +94,10 @@ static void count_registry(struct catalog_summary *s, const char *image)
 {
 	struct imageref ref;
 	struct strbuf err = STRBUF_INIT;
-	const char *name;
+	int parsed = imageref_parse(image, &ref, &err) == 0;
+	const char *name = parsed ? ref.registry : "(invalid reference)";
 
-	if (imageref_parse(image, &ref, &err) < 0) {
-		strbuf_release(&err);
-		name = "(invalid reference)";
-	} else {
-		name = ref.registry;
-	}
+	strbuf_release(&err);
 	for (size_t i = 0; i < s->nregistries; i++)
 		if (!strcmp(s->registries[i].registry, name)) {
 			s->registries[i].images++;
@@ -118,7 +114,7 @@ static void count_registry(struct catalog_summary *s, const char *image)
 		}
 	}
 done:
-	if (name != (const char *)"(invalid reference)")
+	if (parsed)
 		imageref_free(&ref);
 }
 

@@ -321,8 +321,13 @@ static int is_null_scalar(const yaml_event_t *ev)
 
 static int scalar(struct builder *b, const yaml_event_t *ev)
 {
-	struct ynode *n = node_new(b, YN_SCALAR, &ev->start_mark);
+	struct ynode *n;
 
+	/* "\0" escapes are YAML, but no compose value can hold a NUL. */
+	if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length))
+		return fail(b, (unsigned)ev->start_mark.line + 1, (unsigned)ev->start_mark.column + 1,
+			    "%s", "a NUL character in a value is not supported");
+	n = node_new(b, YN_SCALAR, &ev->start_mark);
 	if (!n || !(n->str = malloc(ev->data.scalar.length + 1)))
 		return fail(b, 0, 0, "%s", "out of memory");
 	memcpy(n->str, ev->data.scalar.value, ev->data.scalar.length);
