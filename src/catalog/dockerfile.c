@@ -13,6 +13,9 @@
 
 #include "vars.h"
 
+/* The longest ARG value or FROM image once variables are substituted. */
+#define DOCKERFILE_MAX_WORD 65536
+
 struct scan {
 	const char *p, *end;
 	char escape;
@@ -127,9 +130,13 @@ static const char *matching_brace(const char *p, const char *end)
 }
 
 /* BuildKit word substitution for FROM and ARG values. */
-static void substitute(const char *in, size_t len, const struct vars *scope, char escape,
-		       struct strbuf *out)
+static void substitute_at(const char *in, size_t len, const struct vars *scope, char escape,
+			  struct strbuf *out, int depth)
 {
+	if (depth > 32) {
+		out->toobig = 1;	/* nested past reason: give up on this word */
+		return;
+	}
 	for (size_t i = 0; i < len; i++) {
 		const char *value;
 		size_t n;
@@ -179,9 +186,9 @@ static void substitute(const char *in, size_t len, const struct vars *scope, cha
 				size_t wlen = (size_t)(close - w);
 
 				if (in[rest] == '-' && !set)
-					substitute(w, wlen, scope, escape, out);
+					substitute_at(w, wlen, scope, escape, out, depth + 1);
 				else if (in[rest] == '+' && set)
-					substitute(w, wlen, scope, escape, out);
+					substitute_at(w, wlen, scope, escape, out, depth + 1);
 				else if (in[rest] != '+' && set)
 					strbuf_addstr(out, value);
 			}
@@ -190,6 +197,12 @@ static void substitute(const char *in, size_t len, const struct vars *scope, cha
 		}
 		strbuf_addch(out, '$');
 	}
+}
+
+static void substitute(const char *in, size_t len, const struct vars *scope, char escape,
+		       struct strbuf *out)
+{
+	substitute_at(in, len, scope, escape, out, 0);
 }
 
 /* Split off the next whitespace-separated word; quotes group, and are removed. */
@@ -223,10 +236,12 @@ static int next_word(const char **pp, const char *end, char escape, struct strbu
 	return 1;
 }
 
-static void global_arg(const char *rest, const char *end, struct vars *scope,
-		       const struct build_arg *args, size_t nargs, char escape)
+/* Returns -1 when a value grows past DOCKERFILE_MAX_WORD (ARG A=$B$B… bombs). */
+static int global_arg(const char *rest, const char *end, struct vars *scope,
+		      const struct build_arg *args, size_t nargs, char escape)
 {
-	struct strbuf word = STRBUF_INIT, value = STRBUF_INIT;
+	struct strbuf word = STRBUF_INIT, value = { .cap = DOCKERFILE_MAX_WORD };
+	int r = 0;
 
 	while (next_word(&rest, end, escape, &word)) {
 		const char *w = strbuf_str(&word);
@@ -248,16 +263,21 @@ static void global_arg(const char *rest, const char *end, struct vars *scope,
 		else {
 			continue;	/* declared with no value: stays unset */
 		}
+		if (value.toobig) {
+			r = -1;
+			break;
+		}
 		vars_set(scope, w, nlen, strbuf_str(&value));
 	}
 	strbuf_release(&word);
 	strbuf_release(&value);
+	return r;
 }
 
 static void from_line(struct dockerfile *df, const char *rest, const char *end,
 		      const struct vars *scope, struct strlist *stages, char escape)
 {
-	struct strbuf word = STRBUF_INIT, image = STRBUF_INIT;
+	struct strbuf word = STRBUF_INIT, image = { .cap = DOCKERFILE_MAX_WORD };
 	int have_image = 0;
 
 	while (next_word(&rest, end, escape, &word)) {
@@ -276,7 +296,7 @@ static void from_line(struct dockerfile *df, const char *rest, const char *end,
 		break;
 	}
 	/* A NUL byte cannot be part of an image name: such a line names none. */
-	if (have_image && image.len && !memchr(image.buf, '\0', image.len)) {
+	if (have_image && image.len && !image.toobig && !memchr(image.buf, '\0', image.len)) {
 		char *lower = strdup(image.buf);
 
 		if (lower) {
@@ -330,12 +350,19 @@ int dockerfile_parse(const char *data, size_t len, const struct build_arg *args,
 			strlist_addn(&out->from_lines, kw, (size_t)(e - kw));
 			from_line(out, b, e, &scope, &stages, s.escape);
 		} else if (kwlen == 3 && !strncasecmp(kw, "ARG", 3) && !seen_from) {
-			global_arg(b, e, &scope, args, nargs, s.escape);
+			if (global_arg(b, e, &scope, args, nargs, s.escape) < 0) {
+				strbuf_addf(err, "an ARG value grows past %d bytes once substituted",
+					    DOCKERFILE_MAX_WORD);
+				r = -1;
+				break;
+			}
 		}
 	}
 	strbuf_release(&line);
 	vars_free(&scope);
 	strlist_free(&stages);
+	if (r < 0)
+		dockerfile_free(out);
 	return r;
 }
 
