@@ -27,7 +27,7 @@ struct loader {
 	struct strbuf path;		/* "services.web.image" while checking */
 	const char *service;		/* the service being checked, or NULL */
 	struct compose_service *svc;	/* its record, or NULL */
-	struct strlist warned;		/* "service\nVAR" already warned about */
+	struct vars warned;		/* "service\nVAR" already warned about (a set) */
 	struct strlist *seen;		/* where referenced names go, or NULL */
 	size_t expanded;
 	int fatal;
@@ -48,10 +48,10 @@ static void note_unset(void *ctx, const char *name, size_t len)
 	if (!L->warn || !L->warn->unset)
 		return;
 	strbuf_addf(&key, "%s\n%.*s", L->service ? L->service : "", (int)len, name);
-	if (!strlist_has(&L->warned, strbuf_str(&key))) {
+	if (!vars_get(&L->warned, key.buf, key.len)) {
 		char *var = strndup(name, len);
 
-		strlist_add(&L->warned, strbuf_str(&key));
+		vars_set(&L->warned, key.buf, key.len, "");
 		if (var)
 			L->warn->unset(L->warn->ctx, L->service, strbuf_str(&L->path), var);
 		free(var);
@@ -64,7 +64,8 @@ static void note_seen(void *ctx, const char *name, size_t len)
 	struct loader *L = ctx;
 	char *var;
 
-	if (!L->seen || !(var = strndup(name, len)))
+	/* Only the first few names matter (to pick env_var); keep it linear. */
+	if (!L->seen || L->seen->n >= 64 || !(var = strndup(name, len)))
 		return;
 	strlist_add_unique(L->seen, var);
 	free(var);
@@ -397,7 +398,7 @@ int compose_load(struct compose_file *cf, const char *data, size_t len,
 	r = load_tree(&L, t.root);
 	ytree_free(&t);
 	strbuf_release(&L.path);
-	strlist_free(&L.warned);
+	vars_free(&L.warned);
 	if (r < 0)
 		compose_free(cf);
 	return r;
