@@ -309,14 +309,15 @@ static void read_service(struct loader *L, struct compose_service *s, const stru
 	L->svc = NULL;
 }
 
-static int check_all(struct loader *L, const struct ynode *root)
+static int check_all(struct loader *L, const struct ynode *root,
+		     const struct ynode *services)
 {
 	for (size_t i = 0; i + 1 < root->n; i += 2) {
 		const struct ynode *k = root->items[i], *v = root->items[i + 1];
 
 		if (k->kind != YN_SCALAR || !strncmp(k->str, "x-", 2))
 			continue;
-		if (!strcmp(k->str, "services") && v->kind == YN_MAP) {
+		if (v == services && v->kind == YN_MAP) {
 			for (size_t j = 0; j + 1 < v->n; j += 2) {
 				const struct ynode *name = v->items[j];
 
@@ -367,7 +368,7 @@ static int load_tree(struct loader *L, const struct ynode *root)
 			L->cf->services[j / 2].name = strdup(services->items[j]->str);
 		}
 	}
-	if (check_all(L, root) < 0)
+	if (check_all(L, root, services) < 0)
 		return -1;
 	name = ynode_get(root, "name");
 	strbuf_setf(&L->path, "name");

@@ -275,7 +275,7 @@ static int global_arg(const char *rest, const char *end, struct vars *scope,
 }
 
 static void from_line(struct dockerfile *df, const char *rest, const char *end,
-		      const struct vars *scope, struct strlist *stages, char escape)
+		      const struct vars *scope, struct vars *seen, char escape)
 {
 	struct strbuf word = STRBUF_INIT, image = { .cap = DOCKERFILE_MAX_WORD };
 	int have_image = 0;
@@ -291,7 +291,7 @@ static void from_line(struct dockerfile *df, const char *rest, const char *end,
 		if (!strcasecmp(strbuf_str(&word), "as") && next_word(&rest, end, escape, &word)) {
 			for (char *c = word.buf; *c; c++)
 				*c = (char)tolower((unsigned char)*c);
-			strlist_add(stages, word.buf);
+			vars_set(seen, word.buf, word.len, "stage");
 		}
 		break;
 	}
@@ -302,8 +302,12 @@ static void from_line(struct dockerfile *df, const char *rest, const char *end,
 		if (lower) {
 			for (char *c = lower; *c; c++)
 				*c = (char)tolower((unsigned char)*c);
-			if (strcmp(lower, "scratch") && !strlist_has(stages, lower))
-				strlist_add_unique(&df->base_images, image.buf);
+			/* `seen` holds stage names and images listed already (hashed: linear time). */
+			if (strcmp(lower, "scratch") && !vars_get(seen, lower, strlen(lower)) &&
+			    !vars_get(seen, image.buf, image.len)) {
+				strlist_add(&df->base_images, image.buf);
+				vars_set(seen, image.buf, image.len, "image");
+			}
 			free(lower);
 		}
 	}
@@ -317,7 +321,7 @@ int dockerfile_parse(const char *data, size_t len, const struct build_arg *args,
 	struct scan s = { data, data + len, '\\' };
 	struct strbuf line = STRBUF_INIT;
 	struct vars scope = VARS_INIT;
-	struct strlist stages = STRLIST_INIT;
+	struct vars seen = VARS_INIT;
 	int seen_from = 0, r = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -348,7 +352,7 @@ int dockerfile_parse(const char *data, size_t len, const struct build_arg *args,
 		if (kwlen == 4 && !strncasecmp(kw, "FROM", 4)) {
 			seen_from = 1;
 			strlist_addn(&out->from_lines, kw, (size_t)(e - kw));
-			from_line(out, b, e, &scope, &stages, s.escape);
+			from_line(out, b, e, &scope, &seen, s.escape);
 		} else if (kwlen == 3 && !strncasecmp(kw, "ARG", 3) && !seen_from) {
 			if (global_arg(b, e, &scope, args, nargs, s.escape) < 0) {
 				strbuf_addf(err, "an ARG value grows past %d bytes once substituted",
@@ -360,7 +364,7 @@ int dockerfile_parse(const char *data, size_t len, const struct build_arg *args,
 	}
 	strbuf_release(&line);
 	vars_free(&scope);
-	strlist_free(&stages);
+	vars_free(&seen);
 	if (r < 0)
 		dockerfile_free(out);
 	return r;

@@ -64,7 +64,8 @@ static void check_tree(const struct ytree *t)
 			abort();
 		switch (n->kind) {
 		case YN_SCALAR:
-			if (!n->str || n->str[n->len] != '\0' || n->n)
+			if (!n->str || n->str[n->len] != '\0' || n->n ||
+			    (n->quote && n->quote != '\'' && n->quote != '"'))
 				abort();
 			break;
 		case YN_MAP:

@@ -22,6 +22,30 @@ static const struct build_arg args[] = {
 	{ "EMPTY", "" },
 };
 
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Base images: non-empty, never scratch, no repeats (checked sorted, not pairwise). */
+static void check_images(const struct strlist *l)
+{
+	char **sorted;
+
+	if (!l->n)
+		return;
+	sorted = malloc(l->n * sizeof(*sorted));
+	if (!sorted)
+		return;
+	memcpy(sorted, l->items, l->n * sizeof(*sorted));
+	qsort(sorted, l->n, sizeof(*sorted), by_string);
+	for (size_t i = 0; i < l->n; i++)
+		if (!*sorted[i] || !strcasecmp(sorted[i], "scratch") ||
+		    (i && !strcmp(sorted[i - 1], sorted[i])))
+			abort();
+	free(sorted);
+}
+
 static void check_list(const struct strlist *l)
 {
 	if (l->n > l->alloc || (l->n && !l->items))
@@ -52,15 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < df.from_lines.n; i++)
 			if (strncasecmp(df.from_lines.items[i], "from", 4))
 				abort();
-		for (size_t i = 0; i < df.base_images.n; i++) {
-			const char *img = df.base_images.items[i];
-
-			if (!*img || !strcasecmp(img, "scratch"))
-				abort();
-			for (size_t j = 0; j < i; j++)
-				if (!strcmp(img, df.base_images.items[j]))
-					abort();
-		}
+		check_images(&df.base_images);
 		if (df.base_images.n > df.from_lines.n)
 			abort();
 	}
