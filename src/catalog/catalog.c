@@ -177,7 +177,7 @@ static void read_dockerfile(struct project *p, struct catalog_entry *e,
 		strbuf_addstr(&text, s->dockerfile_inline);
 	} else {
 		path_join(&path, e->build_context, s->dockerfile);
-		r = file_read_all(strbuf_str(&path), CATALOG_MAX_DOCKERFILE_BYTES, &text, &why);
+		r = file_read_all(strbuf_str(&path), DOCKERFILE_MAX_BYTES, &text, &why);
 		if (r < 0) {
 			report(p->opt, 0, "'%s': service '%s': cannot read Dockerfile '%s': %s; "
 			       "its base images are not listed", strbuf_str(&p->compose_shown),
@@ -209,38 +209,36 @@ done:
 	strbuf_release(&why);
 }
 
-static int has_profile(const struct strlist *profiles, const char *name)
+/* A context whose variables left it empty or with only a "#ref" part. */
+static int unresolved_context(const char *ctx)
 {
-	return strlist_has(profiles, name);
+	return !ctx || !*ctx || *ctx == '#';
 }
 
 static void fill_build(struct project *p, struct catalog_entry *e, const struct compose_service *s)
 {
-	struct strbuf ctx = STRBUF_INIT;
+	int local;
 
 	if (s->context && compose_context_is_remote(s->context)) {
 		e->source = SOURCE_BUILD_REMOTE;
 		e->build_context = strdup(s->context);
-	} else if (s->context && *s->context && !names_git_repo(s->context_raw)) {
-		e->source = SOURCE_BUILD_LOCAL;
-		if (s->context[0] == '/')
-			path_absolute(&ctx, s->context);
-		else {
-			struct strbuf joined = STRBUF_INIT;
-
-			path_join(&joined, strbuf_str(&p->dir), s->context);
-			path_absolute(&ctx, strbuf_str(&joined));
-			strbuf_release(&joined);
-		}
-		e->build_context = strbuf_detach(&ctx);
-	} else if (s->context && names_git_repo(s->context_raw)) {
+	} else if (unresolved_context(s->context) && names_git_repo(s->context_raw)) {
 		e->source = SOURCE_BUILD_REMOTE;
-		e->build_context = strdup(s->context);
-	} else {
+		e->build_context = xstrdup_or_null(s->context);
+	} else if (s->context) {
+		/* Compose reads an empty context as "."; relative ones from the project. */
+		struct strbuf joined = STRBUF_INIT, ctx = STRBUF_INIT;
+
 		e->source = SOURCE_BUILD_LOCAL;
-		e->build_context = s->context ? strdup(s->context) : NULL;
+		path_join(&joined, strbuf_str(&p->dir), *s->context ? s->context : ".");
+		path_absolute(&ctx, strbuf_str(&joined));
+		e->build_context = strbuf_detach(&ctx);
+		strbuf_release(&joined);
+	} else {
+		e->source = SOURCE_BUILD_LOCAL;	/* the entry carries the error */
 	}
-	if (e->image_ref && has_profile(&s->profiles, "build-only"))
+	local = e->source == SOURCE_BUILD_LOCAL;
+	if (e->image_ref && strlist_has(&s->profiles, "build-only"))
 		e->source = SOURCE_BUILD_ONLY;
 	e->dockerfile = xstrdup_or_null(s->dockerfile);
 	e->dockerfile_inline = xstrdup_or_null(s->dockerfile_inline);
@@ -252,12 +250,8 @@ static void fill_build(struct project *p, struct catalog_entry *e, const struct 
 		}
 		e->nargs = s->nargs;
 	}
-	if (e->build_context && !s->error &&
-	    (s->dockerfile_inline || (e->source != SOURCE_BUILD_REMOTE &&
-				      !(e->source == SOURCE_BUILD_ONLY &&
-					compose_context_is_remote(e->build_context)))))
+	if (!s->error && (s->dockerfile_inline || (local && e->build_context)))
 		read_dockerfile(p, e, s);
-	strbuf_release(&ctx);
 }
 
 static void add_service(struct project *p, const struct compose_service *s)
@@ -292,7 +286,7 @@ static void add_service(struct project *p, const struct compose_service *s)
 
 		e->image = strdup(s->image);
 		if (imageref_parse(s->image, &ref, &why) < 0)
-			report(p->opt, 0, "'%s': service '%s': image '%s' is not a valid reference: %s",
+			report(p->opt, 0, "'%s': service '%s': image '%.200s' is not a valid reference: %s",
 			       strbuf_str(&p->compose_shown), s->name, s->image, strbuf_str(&why));
 		else
 			imageref_free(&ref);
@@ -306,10 +300,13 @@ static void add_service(struct project *p, const struct compose_service *s)
 	} else if (s->image_raw) {
 		struct strbuf why = STRBUF_INIT;
 
-		strbuf_addf(&why, "image '%s' resolves to an empty name; set %s in '%s/.env-dist'",
+		strbuf_addf(&why, "image '%.200s' resolves to an empty name; set %s in '%s/.env-dist'",
 			    s->image_raw, e->env_var ? e->env_var : "its variables",
 			    strbuf_str(&p->shown));
 		e->error = strbuf_detach(&why);
+	} else if (s->uses_extends) {
+		e->error = strdup("service uses 'extends:', which imgvault does not follow yet; "
+				  "give it an image: or build:");
 	} else {
 		e->error = strdup("service has neither an image nor a build context");
 	}
@@ -375,7 +372,11 @@ static int load_project(struct project *p, const char *compose_name)
 		       strbuf_str(&why));
 		goto done;
 	}
-	compose_project_name(cf.name && *cf.name ? cf.name : p->folder, &name);
+	/* As Compose: the normalised name:, else the normalised folder name. */
+	if (cf.name)
+		compose_project_name(cf.name, &name);
+	if (!name.len)
+		compose_project_name(p->folder, &name);
 	if (!name.len) {
 		report(p->opt, 1, "'%s': project name '%s' has no letters or digits; set 'name:' "
 		       "in the compose file; project skipped", strbuf_str(&p->compose_shown),
@@ -416,6 +417,7 @@ static void scan_project(struct catalog *c, const struct catalog_options *opt,
 	else
 		path_join(&p.shown, opt->root, folder);
 	c->projects_scanned++;
+	strlist_add(&c->projects, folder);
 	if (!utf8_valid(folder, strlen(folder), NULL)) {
 		report(opt, 1, "project folder '%s' has a name that is not valid UTF-8; rename it; "
 		       "project skipped", strbuf_str(&p.shown));
@@ -490,5 +492,6 @@ void catalog_free(struct catalog *c)
 		free(e->error);
 	}
 	free(c->entries);
+	strlist_free(&c->projects);
 	memset(c, 0, sizeof(*c));
 }

@@ -18,7 +18,6 @@
 
 #define CATALOG_MAX_COMPOSE_BYTES ((size_t)8 << 20)
 #define CATALOG_MAX_ENV_BYTES ((size_t)4 << 20)
-#define CATALOG_MAX_DOCKERFILE_BYTES ((size_t)4 << 20)
 
 enum image_source {
 	SOURCE_PULL,
@@ -72,6 +71,7 @@ struct catalog_options {
 struct catalog {
 	struct catalog_entry *entries;
 	size_t n, alloc;
+	struct strlist projects;	/* folder names of the projects found, sorted */
 	size_t projects_scanned;
 	size_t projects_failed;
 	size_t entry_errors;

@@ -78,8 +78,7 @@ static int fatal(struct loader *L, const struct ynode *at, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (at)
-		strbuf_addf(L->err, "%u:%u: ", at->line, at->col);
+	strbuf_addf(L->err, "%u:%u: ", at ? at->line : 0, at ? at->col : 0);
 	va_start(ap, fmt);
 	strbuf_vaddf(L->err, fmt, ap);
 	va_end(ap);
@@ -118,18 +117,30 @@ static int interpolate(struct loader *L, const struct ynode *n, struct strbuf *o
 		return fatal(L, n, "document too large once aliases are expanded");
 	if (!memchr(n->str, '$', n->len))
 		return strbuf_add(out, n->str, n->len) < 0 ? fatal(L, n, "out of memory") : 0;
-	r = interp_expand(n->str, n->len, &env, out, &why, &off);
+	{
+		size_t before = out->len;
+
+		r = interp_expand(n->str, n->len, &env, out, &why, &off);
+		/* Count what variables expand to, not only what is written. */
+		L->expanded += out->len - before;
+		if (r == 0 && L->expanded > COMPOSE_MAX_EXPANDED_BYTES) {
+			strbuf_release(&why);
+			return fatal(L, n, "document too large once variables and aliases are expanded");
+		}
+	}
 	if (r == INTERP_REQUIRED && L->svc) {
 		if (!L->svc->error)
 			L->svc->error = strdup(strbuf_str(&why));
 	} else if (r == INTERP_REQUIRED) {
 		fatal(L, n, "%s in '%s'", strbuf_str(&why), strbuf_str(&L->path));
-	} else if (r < 0) {
+	} else if (r == INTERP_SYNTAX) {
 		struct ynode at = *n;
 
 		at.col = column_of(n, off);
 		fatal(L, &at, "%s in '%s' (write a literal $ as $$)", strbuf_str(&why),
 		      strbuf_str(&L->path));
+	} else if (r < 0) {
+		fatal(L, n, "%s in '%s'", strbuf_str(&why), strbuf_str(&L->path));
 	}
 	strbuf_release(&why);
 	return r < 0 ? -1 : 0;
@@ -142,7 +153,11 @@ static int check_node(struct loader *L, const struct ynode *n)
 
 	if (n->kind == YN_SCALAR) {
 		struct strbuf out = STRBUF_INIT;
-		int r = n->is_null ? 0 : interpolate(L, n, &out, 1);
+		int r;
+
+		if (++L->expanded > COMPOSE_MAX_EXPANDED_BYTES)
+			return fatal(L, n, "document too large once variables and aliases are expanded");
+		r = n->is_null ? 0 : interpolate(L, n, &out, 1);
 
 		strbuf_release(&out);
 		return L->fatal ? -1 : r;
@@ -154,8 +169,11 @@ static int check_node(struct loader *L, const struct ynode *n)
 			const struct ynode *k = n->items[i];
 
 			strbuf_addch(&L->path, '.');
-			strbuf_add(&L->path, k->kind == YN_SCALAR ? k->str : "?",
-				   k->kind == YN_SCALAR ? k->len : 1);
+			if (k->kind != YN_SCALAR)
+				strbuf_addch(&L->path, '?');
+			else
+				strbuf_add(&L->path, k->str, k->len > 128 ? 128 : k->len);
+			L->expanded += k->len + 1;	/* walking a key costs too */
 		} else {
 			strbuf_addf(&L->path, "[%zu]", i);
 		}
@@ -185,15 +203,26 @@ static char *scalar_value(struct loader *L, const struct ynode *n, const char *w
 	return strbuf_detach(&out);
 }
 
-static int add_arg(struct compose_service *s, const char *name, size_t nlen, const char *value)
+static int add_arg(struct loader *L, struct compose_service *s, const char *name, size_t nlen,
+		   const char *value)
 {
-	struct compose_arg *p = realloc(s->args, (s->nargs + 1) * sizeof(*p));
+	struct compose_arg *a;
 
-	if (!p)
-		return -1;
-	s->args = p;
-	p[s->nargs].name = strndup(name, nlen);
-	p[s->nargs].value = value ? strdup(value) : NULL;
+	if ((s->nargs & (s->nargs - 1)) == 0) {	/* grow at powers of two */
+		struct compose_arg *p = realloc(s->args, (s->nargs ? s->nargs * 2 : 4) * sizeof(*p));
+
+		if (!p)
+			return fatal(L, NULL, "out of memory");
+		s->args = p;
+	}
+	a = &s->args[s->nargs];
+	a->name = strndup(name, nlen);
+	a->value = value ? strdup(value) : NULL;
+	if (!a->name || (value && !a->value)) {
+		free(a->name);
+		free(a->value);
+		return fatal(L, NULL, "out of memory");
+	}
 	s->nargs++;
 	return 0;
 }
@@ -213,7 +242,7 @@ static void read_args(struct loader *L, struct compose_service *s, const struct 
 			char *v = scalar_value(L, args->items[i + 1], "build.args");
 
 			if (k->kind == YN_SCALAR)
-				add_arg(s, k->str, k->len,
+				add_arg(L, s, k->str, k->len,
 					v ? v : (args->items[i + 1]->is_null ? arg_default(L, k->str, k->len) : NULL));
 			free(v);
 		}
@@ -226,9 +255,9 @@ static void read_args(struct loader *L, struct compose_service *s, const struct 
 				continue;
 			eq = strchr(item, '=');
 			if (eq)
-				add_arg(s, item, (size_t)(eq - item), eq + 1);
+				add_arg(L, s, item, (size_t)(eq - item), eq + 1);
 			else
-				add_arg(s, item, strlen(item), arg_default(L, item, strlen(item)));
+				add_arg(L, s, item, strlen(item), arg_default(L, item, strlen(item)));
 			free(item);
 		}
 	} else {
@@ -267,6 +296,7 @@ static void read_build(struct loader *L, struct compose_service *s, const struct
 	}
 	if (!s->context_raw)
 		s->context_raw = strdup(".");
+
 	if (!s->context && !s->error)
 		s->context = strdup(".");
 	if (!s->dockerfile && !s->dockerfile_inline)
@@ -280,6 +310,7 @@ static void read_service(struct loader *L, struct compose_service *s, const stru
 	const struct ynode *profiles = ynode_get(def, "profiles");
 
 	L->svc = s;
+	s->uses_extends = ynode_get(def, "extends") != NULL;
 	if (image && !image->is_null) {
 		if (image->kind == YN_SCALAR)
 			s->image_raw = strdup(image->str);

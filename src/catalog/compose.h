@@ -38,6 +38,7 @@ struct compose_service {
 	size_t nargs;
 	struct strlist arg_vars;	/* variables named in build args */
 	struct strlist profiles;
+	int uses_extends;	/* has an extends: key (not followed) */
 	char *error;		/* why this service cannot be resolved, or NULL */
 };
 

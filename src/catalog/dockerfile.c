@@ -15,6 +15,11 @@
 
 /* The longest ARG value or FROM image once variables are substituted. */
 #define DOCKERFILE_MAX_WORD 65536
+/* All substituted ARG values and FROM images of one Dockerfile together. */
+#define DOCKERFILE_MAX_TOTAL ((size_t)8 << 20)
+/* FROM lines in one Dockerfile. */
+#define DOCKERFILE_MAX_FROM 1000
+#define DOCKERFILE_MAX_FROM_TEXT "1000"
 
 struct scan {
 	const char *p, *end;
@@ -86,10 +91,8 @@ static int next_line(struct scan *s, struct strbuf *out)
 		const char *b = s->p, *e = line_end(s), *t = e;
 
 		s->p = e < s->end ? e + 1 : e;
-		if (continued && blank_or_comment(b, e))
-			continue;
-		if (!continued && blank_or_comment(b, e))
-			continue;
+		if (blank_or_comment(b, e))
+			continue;	/* also inside a continuation, as BuildKit does */
 		while (t > b && is_space(t[-1]))
 			t--;
 		if (t > b && t[-1] == s->escape) {
@@ -236,109 +239,133 @@ static int next_word(const char **pp, const char *end, char escape, struct strbu
 	return 1;
 }
 
-/* Returns -1 when a value grows past DOCKERFILE_MAX_WORD (ARG A=$B$B… bombs). */
-static int global_arg(const char *rest, const char *end, struct vars *scope,
-		      const struct build_arg *args, size_t nargs, char escape)
+/* What one parse carries from line to line. */
+struct parse {
+	struct dockerfile *df;
+	struct vars scope;	/* global ARGs as FROM sees them */
+	struct vars given;	/* build args with a value (one without keeps the default) */
+	struct vars seen;	/* stage names (lowercase) and base images listed */
+	size_t spent;		/* bytes substituted so far, against DOCKERFILE_MAX_TOTAL */
+	char escape;
+};
+
+/* Account for a substituted word; -1 once the parse has spent its budget. */
+static int spend(struct parse *ps, const struct strbuf *word)
+{
+	ps->spent += word->len;
+	return word->toobig || ps->spent > DOCKERFILE_MAX_TOTAL ? -1 : 0;
+}
+
+static int global_arg(struct parse *ps, const char *rest, const char *end)
 {
 	struct strbuf word = STRBUF_INIT, value = { .cap = DOCKERFILE_MAX_WORD };
 	int r = 0;
 
-	while (next_word(&rest, end, escape, &word)) {
+	while (r == 0 && next_word(&rest, end, ps->escape, &word)) {
 		const char *w = strbuf_str(&word);
 		const char *eq = strchr(w, '=');
 		size_t nlen = eq ? (size_t)(eq - w) : word.len;
-		const char *given = NULL;
-		int declared_in_args = 0;
+		const char *given = vars_get(&ps->given, w, nlen);
 
-		for (size_t i = 0; i < nargs; i++)
-			if (strlen(args[i].name) == nlen && !strncmp(args[i].name, w, nlen)) {
-				declared_in_args = 1;
-				given = args[i].value;
-			}
 		strbuf_reset(&value);
-		if (declared_in_args && given)
-			strbuf_addstr(&value, given);
+		if (given)
+			strbuf_addstr(&value, given);	/* a build arg beats the default */
 		else if (eq)
-			substitute(eq + 1, strlen(eq + 1), scope, escape, &value);
-		else {
+			substitute(eq + 1, strlen(eq + 1), &ps->scope, ps->escape, &value);
+		else
 			continue;	/* declared with no value: stays unset */
-		}
-		if (value.toobig) {
+		if (spend(ps, &value) < 0)
 			r = -1;
-			break;
-		}
-		vars_set(scope, w, nlen, strbuf_str(&value));
+		else
+			vars_set(&ps->scope, w, nlen, strbuf_str(&value));
 	}
 	strbuf_release(&word);
 	strbuf_release(&value);
 	return r;
 }
 
-static void from_line(struct dockerfile *df, const char *rest, const char *end,
-		      const struct vars *scope, struct vars *seen, char escape)
+/* Lowercase copy for the case-insensitive stage and scratch checks. */
+static void lowercase(struct strbuf *out, const char *s, size_t len)
+{
+	strbuf_reset(out);
+	strbuf_add(out, s, len);
+	for (size_t i = 0; i < out->len; i++)
+		out->buf[i] = (char)tolower((unsigned char)out->buf[i]);
+}
+
+static int from_line(struct parse *ps, const char *rest, const char *end)
 {
 	struct strbuf word = STRBUF_INIT, image = { .cap = DOCKERFILE_MAX_WORD };
-	int have_image = 0;
+	struct strbuf stage = STRBUF_INIT, lower = STRBUF_INIT;
+	int have_image = 0, r = 0;
 
-	while (next_word(&rest, end, escape, &word)) {
+	while (next_word(&rest, end, ps->escape, &word)) {
 		if (!have_image) {
 			if (!strncmp(strbuf_str(&word), "--", 2))
-				continue;
-			substitute(word.buf, word.len, scope, escape, &image);
+				continue;	/* --platform=… and other flags */
+			substitute(word.buf, word.len, &ps->scope, ps->escape, &image);
 			have_image = 1;
 			continue;
 		}
-		if (!strcasecmp(strbuf_str(&word), "as") && next_word(&rest, end, escape, &word)) {
-			for (char *c = word.buf; *c; c++)
-				*c = (char)tolower((unsigned char)*c);
-			vars_set(seen, word.buf, word.len, "stage");
-		}
+		if (!strcasecmp(strbuf_str(&word), "as") && next_word(&rest, end, ps->escape, &word))
+			lowercase(&stage, word.buf, word.len);
 		break;
 	}
+	if (have_image && spend(ps, &image) < 0)
+		r = -1;
 	/* A NUL byte cannot be part of an image name: such a line names none. */
-	if (have_image && image.len && !image.toobig && !memchr(image.buf, '\0', image.len)) {
-		char *lower = strdup(image.buf);
-
-		if (lower) {
-			for (char *c = lower; *c; c++)
-				*c = (char)tolower((unsigned char)*c);
-			/* `seen` holds stage names and images listed already (hashed: linear time). */
-			if (strcmp(lower, "scratch") && !vars_get(seen, lower, strlen(lower)) &&
-			    !vars_get(seen, image.buf, image.len)) {
-				strlist_add(&df->base_images, image.buf);
-				vars_set(seen, image.buf, image.len, "image");
-			}
-			free(lower);
+	if (!r && have_image && image.len && !memchr(image.buf, '\0', image.len)) {
+		/* Only earlier stages count, so look before adding this one's name. */
+		lowercase(&lower, image.buf, image.len);
+		if (strcmp(lower.buf, "scratch") && !vars_get(&ps->seen, lower.buf, lower.len) &&
+		    !vars_get(&ps->seen, image.buf, image.len)) {
+			if (ps->df->base_images.n >= DOCKERFILE_MAX_FROM)
+				r = -1;
+			else
+				strlist_add(&ps->df->base_images, image.buf);
+			vars_set(&ps->seen, image.buf, image.len, "image");
 		}
 	}
+	if (stage.len)
+		vars_set(&ps->seen, stage.buf, stage.len, "stage");
 	strbuf_release(&word);
 	strbuf_release(&image);
+	strbuf_release(&stage);
+	strbuf_release(&lower);
+	return r;
+}
+
+static int fail(struct strbuf *err, const char *why)
+{
+	strbuf_addstr(err, why);
+	return -1;
 }
 
 int dockerfile_parse(const char *data, size_t len, const struct build_arg *args,
 		     size_t nargs, struct dockerfile *out, struct strbuf *err)
 {
 	struct scan s = { data, data + len, '\\' };
+	struct parse ps = { .df = out };
 	struct strbuf line = STRBUF_INIT;
-	struct vars scope = VARS_INIT;
-	struct vars seen = VARS_INIT;
 	int seen_from = 0, r = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (len > ((size_t)16 << 20)) {
-		strbuf_addstr(err, "Dockerfile too large");
-		return -1;
+	if (len > DOCKERFILE_MAX_BYTES)
+		return fail(err, "Dockerfile too large");
+	for (size_t i = 0; i < nargs; i++) {
+		if (args[i].value)
+			vars_set(&ps.given, args[i].name, strlen(args[i].name), args[i].value);
 	}
 	if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
 		s.p += 3;	/* a UTF-8 byte order mark, as Windows editors write */
 	read_directives(&s);
-	while (next_line(&s, &line) == 0) {
+	ps.escape = s.escape;
+	while (r == 0 && next_line(&s, &line) == 0) {
 		const char *b = strbuf_str(&line), *e = b + line.len, *kw;
 		size_t kwlen;
 
 		if (line.toobig) {
-			strbuf_addstr(err, "out of memory");
-			r = -1;
+			r = fail(err, "out of memory");
 			break;
 		}
 		while (b < e && is_space(*b))
@@ -351,20 +378,20 @@ int dockerfile_parse(const char *data, size_t len, const struct build_arg *args,
 		kwlen = (size_t)(b - kw);
 		if (kwlen == 4 && !strncasecmp(kw, "FROM", 4)) {
 			seen_from = 1;
-			strlist_addn(&out->from_lines, kw, (size_t)(e - kw));
-			from_line(out, b, e, &scope, &seen, s.escape);
+			if (out->from_lines.n >= DOCKERFILE_MAX_FROM)
+				r = fail(err, "more than " DOCKERFILE_MAX_FROM_TEXT " FROM lines");
+			else if (strlist_addn(&out->from_lines, kw, (size_t)(e - kw)) < 0 ||
+				 from_line(&ps, b, e) < 0)
+				r = fail(err, "FROM lines grow too large once ARGs are substituted");
 		} else if (kwlen == 3 && !strncasecmp(kw, "ARG", 3) && !seen_from) {
-			if (global_arg(b, e, &scope, args, nargs, s.escape) < 0) {
-				strbuf_addf(err, "an ARG value grows past %d bytes once substituted",
-					    DOCKERFILE_MAX_WORD);
-				r = -1;
-				break;
-			}
+			if (global_arg(&ps, b, e) < 0)
+				r = fail(err, "ARG values grow too large once substituted");
 		}
 	}
 	strbuf_release(&line);
-	vars_free(&scope);
-	vars_free(&seen);
+	vars_free(&ps.scope);
+	vars_free(&ps.given);
+	vars_free(&ps.seen);
 	if (r < 0)
 		dockerfile_free(out);
 	return r;

@@ -17,6 +17,9 @@
 #include "../util/strbuf.h"
 #include "../util/strlist.h"
 
+/* The largest Dockerfile read. */
+#define DOCKERFILE_MAX_BYTES ((size_t)1 << 20)
+
 /* A build argument as Compose passes it: value NULL means "declared, unset". */
 struct build_arg {
 	const char *name;

@@ -7,11 +7,15 @@
 
 #include "interp.h"
 
+/* All values of one file together, once expanded (stops A1=$A0$A0 … chains). */
+#define ENVFILE_MAX_TOTAL ((size_t)64 << 20)
+
 struct parser {
 	const char *p, *end;
 	size_t line;
 	struct vars *vars;
 	struct strbuf *err;
+	size_t total;		/* bytes of values so far */
 };
 
 static int is_blank(char c)
@@ -197,6 +201,11 @@ static int statement(struct parser *ps)
 		r = quoted_value(ps, &value);
 	else
 		r = unquoted_value(ps, &value);
+	ps->total += value.len;
+	if (r == 0 && (value.toobig || ps->total > ENVFILE_MAX_TOTAL)) {
+		strbuf_addstr(ps->err, "values grow past 64 MiB once variables are expanded");
+		r = -1;
+	}
 	if (r == 0 && vars_set(ps->vars, key, (size_t)(key_end - key), strbuf_str(&value)) < 0) {
 		strbuf_addstr(ps->err, "out of memory");
 		r = -1;
@@ -208,7 +217,7 @@ static int statement(struct parser *ps)
 int envfile_parse(const char *data, size_t len, struct vars *out,
 		  struct strbuf *err, size_t *err_line)
 {
-	struct parser ps = { data, data + len, 1, out, err };
+	struct parser ps = { data, data + len, 1, out, err, 0 };
 
 	if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
 		ps.p += 3;	/* a UTF-8 byte order mark */

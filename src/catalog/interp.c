@@ -22,17 +22,24 @@ static int is_name_char(char c)
 /* Offset of the "}" closing the "${" at s[0], or -1 (none on this line). */
 static long closing_brace(const char *s, size_t len)
 {
-	long open = 0;
+	long open = 0, last = -1;
+	size_t i;
 
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\n')
-			return -1;
-		if (s[i] == '{')
-			open++;
-		else if (s[i] == '}' && --open == 0)
+	for (i = 0; i < len && s[i] != '\n'; i++) {
+		if (s[i] == '}' && --open == 0)
 			return (long)i;
+		if (s[i] == '{') {
+			open++;
+			i++;	/* compose-go skips the byte after every "{" */
+			if (i < len && s[i] == '\n')
+				break;
+		}
 	}
-	return -1;
+	/* Unbalanced: Compose's pattern then takes all up to the line's last "}". */
+	for (i = 0; i < len && s[i] != '\n'; i++)
+		if (s[i] == '}')
+			last = (long)i;
+	return last;
 }
 
 struct expander {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/strmap.h"
 #include "../util/text.h"
 #include "imageref.h"
 
@@ -81,39 +82,32 @@ json_t *catalog_to_json(const struct catalog *c)
 	return a;
 }
 
-/* The first entry with this image, or NULL when i is the first. */
-static const struct catalog_entry *earlier_with_image(const struct catalog *c, size_t i)
+/* One unique image: the first entry that names it, and who uses it. */
+struct image_group {
+	size_t first;
+	struct strbuf users;	/* "project/service, …" */
+};
+
+static void group_free(void *p)
 {
-	for (size_t j = 0; j < i; j++)
-		if (c->entries[j].image && !strcmp(c->entries[j].image, c->entries[i].image))
-			return &c->entries[j];
-	return NULL;
+	struct image_group *g = p;
+
+	if (g)
+		strbuf_release(&g->users);
+	free(g);
 }
 
-static void count_registry(struct catalog_summary *s, const char *image)
+static void count_registry(struct strmap *registries, const char *image)
 {
 	struct imageref ref;
 	struct strbuf err = STRBUF_INIT;
 	int parsed = imageref_parse(image, &ref, &err) == 0;
 	const char *name = parsed ? ref.registry : "(invalid reference)";
+	struct strmap_item *it = strmap_put(registries, name, strlen(name));
 
+	if (it)
+		it->value = (void *)((size_t)it->value + 1);
 	strbuf_release(&err);
-	for (size_t i = 0; i < s->nregistries; i++)
-		if (!strcmp(s->registries[i].registry, name)) {
-			s->registries[i].images++;
-			goto done;
-		}
-	{
-		struct registry_count *p = realloc(s->registries, (s->nregistries + 1) * sizeof(*p));
-
-		if (p) {
-			s->registries = p;
-			p[s->nregistries].registry = strdup(name);
-			p[s->nregistries].images = 1;
-			s->nregistries++;
-		}
-	}
-done:
 	if (parsed)
 		imageref_free(&ref);
 }
@@ -127,54 +121,88 @@ static int by_count(const void *a, const void *b)
 	return strcmp(x->registry, y->registry);
 }
 
-static void list_users(const struct catalog *c, const char *image, struct strbuf *out)
+/* Group entries by image in one pass (hashed), keeping first-seen order. */
+static int group_images(const struct catalog *c, struct strmap *groups)
 {
-	int first = 1;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct catalog_entry *e = &c->entries[i];
+		struct strmap_item *it;
+		struct image_group *g;
 
-	strbuf_addf(out, "%s (", image);
-	for (size_t i = 0; i < c->n; i++)
-		if (c->entries[i].image && !strcmp(c->entries[i].image, image)) {
-			strbuf_addf(out, "%s%s/%s", first ? "" : ", ", c->entries[i].project,
-				    c->entries[i].service);
-			first = 0;
+		if (!e->image)
+			continue;
+		it = strmap_put(groups, e->image, strlen(e->image));
+		if (!it)
+			return -1;
+		if (!it->value) {
+			if (!(it->value = calloc(1, sizeof(struct image_group))))
+				return -1;
+			((struct image_group *)it->value)->first = i;
 		}
-	strbuf_addch(out, ')');
+		g = it->value;
+		strbuf_addf(&g->users, "%s%s/%s", g->users.len ? ", " : "", e->project, e->service);
+	}
+	return 0;
+}
+
+static void list_image(struct strlist *l, const char *image, const struct image_group *g)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	strbuf_addf(&line, "%s (%s)", image, strbuf_str(&g->users));
+	strlist_add(l, strbuf_str(&line));
+	strbuf_release(&line);
 }
 
 int catalog_summarize(const struct catalog *c, struct catalog_summary *s)
 {
+	struct strmap groups = STRMAP_INIT, registries = STRMAP_INIT;
+	int r = 0;
+
 	memset(s, 0, sizeof(*s));
 	s->projects = c->projects_scanned;
 	s->projects_failed = c->projects_failed;
 	s->entries = c->n;
 	s->entry_errors = c->entry_errors;
-	for (size_t i = 0; i < c->n; i++) {
-		const struct catalog_entry *e = &c->entries[i];
-		struct strbuf line = STRBUF_INIT;
+	for (size_t i = 0; i < c->n; i++)
+		s->by_source[c->entries[i].source]++;
+	if (group_images(c, &groups) < 0) {
+		r = -1;
+		goto done;
+	}
+	s->unique_images = groups.n;
+	for (size_t i = 0; i < groups.n; i++) {
+		const struct image_group *g = groups.items[i].value;
+		const struct catalog_entry *e = &c->entries[g->first];
 
-		s->by_source[e->source]++;
-		if (!e->image || earlier_with_image(c, i))
-			continue;
-		s->unique_images++;
 		if (e->source != SOURCE_PULL)
 			continue;
-		count_registry(s, e->image);
+		count_registry(&registries, e->image);
 		if (!e->version_pinned) {
 			s->unpinned_pull++;
-			list_users(c, e->image, &line);
-			strlist_add(&s->unpinned, strbuf_str(&line));
-			strbuf_reset(&line);
+			list_image(&s->unpinned, e->image, g);
 		}
 		if (!e->env_var) {
 			s->hardcoded_pull++;
-			list_users(c, e->image, &line);
-			strlist_add(&s->hardcoded, strbuf_str(&line));
+			list_image(&s->hardcoded, e->image, g);
 		}
-		strbuf_release(&line);
 	}
+	s->registries = calloc(registries.n ? registries.n : 1, sizeof(*s->registries));
+	if (!s->registries) {
+		r = -1;
+		goto done;
+	}
+	for (size_t i = 0; i < registries.n; i++) {
+		s->registries[i].registry = strdup(registries.items[i].key);
+		s->registries[i].images = (size_t)registries.items[i].value;
+	}
+	s->nregistries = registries.n;
 	if (s->nregistries)
 		qsort(s->registries, s->nregistries, sizeof(*s->registries), by_count);
-	return 0;
+done:
+	strmap_free(&groups, group_free);
+	strmap_free(&registries, NULL);
+	return r;
 }
 
 void catalog_summary_free(struct catalog_summary *s)

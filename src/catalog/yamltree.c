@@ -13,19 +13,14 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "../util/strmap.h"
 #include "../util/text.h"
-
-struct anchor {
-	char *name;
-	struct ynode *node;
-};
 
 struct builder {
 	struct ytree *t;
 	struct ynode **stack;
 	size_t depth, stack_alloc;
-	struct anchor *anchors;
-	size_t nanchors, anchors_alloc;
+	struct strmap anchors;	/* name -> struct ynode * (a later anchor replaces one) */
 	char **stack_anchor;	/* the anchor to register when stack[i] ends */
 	struct strbuf *err;
 	unsigned line, col;
@@ -123,7 +118,7 @@ static int keyset_init(struct keyset *s, size_t nkeys)
 
 static int is_merge_key(const struct ynode *k)
 {
-	return k->kind == YN_SCALAR && k->len == 2 && !memcmp(k->str, "<<", 2);
+	return k->kind == YN_SCALAR && !k->quote && k->len == 2 && !memcmp(k->str, "<<", 2);
 }
 
 /* Add the pairs of `src` whose keys are not in `seen` yet (explicit keys win). */
@@ -248,31 +243,18 @@ static int attach(struct builder *b, struct ynode *n)
 
 static int set_anchor(struct builder *b, const char *name, struct ynode *n)
 {
-	for (size_t i = 0; i < b->nanchors; i++)
-		if (!strcmp(b->anchors[i].name, name)) {
-			b->anchors[i].node = n;	/* YAML lets a later anchor replace one */
-			return 0;
-		}
-	if (b->nanchors == b->anchors_alloc) {
-		size_t alloc = b->anchors_alloc ? b->anchors_alloc * 2 : 16;
-		struct anchor *p = realloc(b->anchors, alloc * sizeof(*p));
+	struct strmap_item *it = strmap_put(&b->anchors, name, strlen(name));
 
-		if (!p)
-			return -1;
-		b->anchors = p;
-		b->anchors_alloc = alloc;
-	}
-	b->anchors[b->nanchors].name = strdup(name);
-	if (!b->anchors[b->nanchors].name)
+	if (!it)
 		return -1;
-	b->anchors[b->nanchors++].node = n;
+	it->value = n;
 	return 0;
 }
 
 static int push(struct builder *b, struct ynode *n, const char *anchor)
 {
 	if (b->depth >= YAML_MAX_DEPTH)
-		return fail(b, n->line, n->col, "nesting deeper than %s levels", "200");
+		return fail(b, n->line, n->col, "nesting deeper than %s levels", YAML_MAX_DEPTH_TEXT);
 	if (b->depth == b->stack_alloc) {
 		size_t alloc = b->stack_alloc ? b->stack_alloc * 2 : 16;
 		struct ynode **s = realloc(b->stack, alloc * sizeof(*s));
@@ -347,9 +329,10 @@ static int alias(struct builder *b, const yaml_event_t *ev)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
 
-	for (size_t i = b->nanchors; i-- > 0;)
-		if (!strcmp(b->anchors[i].name, name))
-			return attach(b, b->anchors[i].node);
+	const struct strmap_item *it = strmap_find(&b->anchors, name, strlen(name));
+
+	if (it)
+		return attach(b, it->value);
 	return fail(b, (unsigned)ev->start_mark.line + 1, (unsigned)ev->start_mark.column + 1,
 		    "unknown anchor '%.200s'", name);
 }
@@ -421,9 +404,7 @@ int ytree_parse(struct ytree *t, const char *data, size_t len,
 		free(b.stack_anchor[--b.depth]);
 	free(b.stack);
 	free(b.stack_anchor);
-	for (size_t i = 0; i < b.nanchors; i++)
-		free(b.anchors[i].name);
-	free(b.anchors);
+	strmap_free(&b.anchors, NULL);
 	if (r < 0) {
 		if (line)
 			*line = b.line;

@@ -16,6 +16,7 @@
 #include "../util/strbuf.h"
 
 #define YAML_MAX_DEPTH 200
+#define YAML_MAX_DEPTH_TEXT "200"
 #define YAML_MAX_EXPANDED 2000000	/* nodes, counting every alias expansion */
 
 enum ynode_kind { YN_SCALAR, YN_SEQ, YN_MAP };
@@ -48,7 +49,5 @@ void ytree_free(struct ytree *t);
 
 /* The value under a scalar key in a mapping, or NULL. */
 const struct ynode *ynode_get(const struct ynode *map, const char *key);
-/* Number of key/value pairs in a mapping. */
-static inline size_t ynode_pairs(const struct ynode *map) { return map->n / 2; }
 
 #endif

@@ -226,14 +226,14 @@ static int run_catalog(const struct cmd_context *ctx, int argc, char **argv)
 		}
 	}
 	for (size_t i = 0; i < o.projects.n; i++) {
-		int found = 0;
-
-		for (size_t k = 0; k < c.n && !found; k++)
-			found = !strcmp(c.entries[k].project, o.projects.items[i]);
-		if (!found && !o.errors)
-			say_warning("no project '%s' with a compose file under '%s'",
-				    o.projects.items[i], strbuf_str(&root));
+		if (strlist_has(&c.projects, o.projects.items[i]))
+			continue;
+		say_error("no project '%s' under '%s' (a folder with a compose file); "
+			  "see 'imgvault catalog --summary' for the list", o.projects.items[i],
+			  strbuf_str(&root));
+		goto done;
 	}
+	code = EXIT_FAILED;
 	if (o.json) {
 		if (print_json(&c) < 0)
 			goto done;

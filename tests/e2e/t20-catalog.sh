@@ -113,8 +113,39 @@ check "a broken .env-dist names its file and line, and the project is skipped" \
 check "--exclude removes projects, repeatable" \
 	eval 'run 0 json --exclude=alpha --exclude beta && lacks "$OUT" "\"alpha\"" && lacks "$OUT" "\"beta\"" && has "$OUT" "\"gamma\""'
 
-check "--project with a name that is not a project warns" \
-	eval 'run 0 json --project=nope && has "$ERR" "nope" && jq_is "$OUT" "length" "0"'
+check "--project naming no project is a usage error that names it" \
+	eval 'run 2 json --project=alpha --project=nope && has "$ERR" "'"'"'nope'"'"'" && lines "$ERR" 1 && lines "$OUT" 0'
+
+check "--project naming a project that failed to load is not called unknown" \
+	eval 'run 1 "$IMGVAULT" catalog --root="$errors" --project=badyaml --json && lacks "$ERR" "no project"'
+
+check "an empty context is read as the project folder, as Compose does" \
+	eval 'mkdir -p "$T/ec/p" && printf "services:\n  a:\n    build:\n      context: \${EMPTY}\n" >"$T/ec/p/compose.yaml" &&
+	printf "FROM alpine:3.1\n" >"$T/ec/p/Dockerfile" &&
+	run 0 "$IMGVAULT" catalog --root="$T/ec" --json && jq_is "$OUT" ".[0] | [.source, .build_context, .base_images]" "[\"build-local\",\"$T/ec/p\",[\"alpine:3.1\"]]"'
+
+check "a local context is never taken for a remote one because its name mentions git" \
+	eval 'mkdir -p "$T/gc/p/.github/app" && printf "services:\n  a:\n    build: .github/app\n" >"$T/gc/p/compose.yaml" &&
+	printf "FROM alpine:3.2\n" >"$T/gc/p/.github/app/Dockerfile" &&
+	run 0 "$IMGVAULT" catalog --root="$T/gc" --json && jq_is "$OUT" ".[0] | [.source, .base_images]" "[\"build-local\",[\"alpine:3.2\"]]"'
+
+check "a name: that normalises to nothing falls back to the folder name" \
+	eval 'mkdir -p "$T/nm/proj" && printf "name: \"!!!\"\nservices:\n  a:\n    build: .\n" >"$T/nm/proj/compose.yaml" &&
+	printf "FROM alpine\n" >"$T/nm/proj/Dockerfile" &&
+	run 0 "$IMGVAULT" catalog --root="$T/nm" --build-tag=t --json && jq_is "$OUT" ".[0].image" "\"proj-a:t\""'
+
+check "FROM x AS x lists x: a FROM only refers to earlier stages" \
+	eval 'mkdir -p "$T/st/p" && printf "services:\n  a:\n    build: .\n" >"$T/st/p/compose.yaml" &&
+	printf "FROM node:20 AS node\nFROM node\n" >"$T/st/p/Dockerfile" &&
+	run 0 "$IMGVAULT" catalog --root="$T/st" --json && jq_is "$OUT" ".[0].base_images" "[\"node:20\"]"'
+
+check "a quoted \"<<\" key is an ordinary key, not a merge" \
+	eval 'mkdir -p "$T/mq/p" && printf "x: &x {image: a/b:1}\nservices:\n  s:\n    \"<<\": *x\n    image: c/d:2\n" >"$T/mq/p/compose.yaml" &&
+	run 0 "$IMGVAULT" catalog --root="$T/mq" --json && jq_is "$OUT" ".[0].image" "\"c/d:2\""'
+
+check "a service with extends: and nothing else says extends is not followed" \
+	eval 'mkdir -p "$T/ex/p" && printf "services:\n  s:\n    extends: {file: other.yaml, service: s}\n" >"$T/ex/p/compose.yaml" &&
+	run 1 "$IMGVAULT" catalog --root="$T/ex" --json && jq_is "$OUT" ".[0].error | test(\"extends\")" "true"'
 
 summary_has() {
 	run 0 "$IMGVAULT" catalog --root="$tree" --build-tag=t1 --summary || return 1

@@ -39,12 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	/* Whatever was defined (even before an error) must be found again. */
-	for (size_t i = 0; i < v.n; i++) {
-		const char *name = v.items[i].name;
+	for (size_t i = 0; i < vars_count(&v); i++) {
+		const char *name = vars_name(&v, i);
+		size_t len = v.map.items[i].len;
 
-		if (!name || !v.items[i].value)
+		if (!name || !vars_value(&v, i))
 			abort();
-		if (vars_get(&v, name, strlen(name)) != v.items[i].value)
+		if (vars_get(&v, name, len) != vars_value(&v, i))
 			abort();
 	}
 	vars_free(&v);

@@ -172,7 +172,7 @@ static void test_envfile(void **state)
 			check_value(&v, c->want[nwant]);
 		for (size_t i = 0; i < sizeof(c->absent) / sizeof(c->absent[0]) && c->absent[i]; i++)
 			assert_null(vars_get(&v, c->absent[i], strlen(c->absent[i])));
-		assert_int_equal(v.n, nwant);
+		assert_int_equal(vars_count(&v), nwant);
 	}
 
 	vars_free(&v);

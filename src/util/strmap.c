@@ -1,0 +1,102 @@
+/*
+ * strmap: open-addressing hash map with FNV-1a; see strmap.h.
+ */
+#include "strmap.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t hash_key(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+static size_t *find_slot(const struct strmap *m, const char *key, size_t len)
+{
+	size_t mask = m->nslots - 1;
+
+	for (size_t i = hash_key(key, len) & mask;; i = (i + 1) & mask) {
+		size_t *slot = &m->slots[i];
+		const struct strmap_item *it;
+
+		if (!*slot)
+			return slot;
+		it = &m->items[*slot - 1];
+		if (it->len == len && !memcmp(it->key, key, len))
+			return slot;
+	}
+}
+
+static int rehash(struct strmap *m, size_t nslots)
+{
+	size_t *slots = calloc(nslots, sizeof(*slots));
+
+	if (!slots)
+		return -1;
+	free(m->slots);
+	m->slots = slots;
+	m->nslots = nslots;
+	for (size_t i = 0; i < m->n; i++)
+		*find_slot(m, m->items[i].key, m->items[i].len) = i + 1;
+	return 0;
+}
+
+struct strmap_item *strmap_find(const struct strmap *m, const char *key, size_t len)
+{
+	size_t *slot;
+
+	if (!m->nslots)
+		return NULL;
+	slot = find_slot(m, key, len);
+	return *slot ? &m->items[*slot - 1] : NULL;
+}
+
+struct strmap_item *strmap_put(struct strmap *m, const char *key, size_t len)
+{
+	struct strmap_item *it;
+	size_t *slot;
+
+	if ((m->n + 1) * 2 > m->nslots && rehash(m, m->nslots ? m->nslots * 2 : 64) < 0)
+		return NULL;
+	slot = find_slot(m, key, len);
+	if (*slot)
+		return &m->items[*slot - 1];
+	if (m->n == m->alloc) {
+		size_t alloc = m->alloc ? m->alloc * 2 : 32;
+		struct strmap_item *p = realloc(m->items, alloc * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		m->items = p;
+		m->alloc = alloc;
+	}
+	it = &m->items[m->n];
+	it->key = malloc(len + 1);
+	if (!it->key)
+		return NULL;
+	memcpy(it->key, key, len);
+	it->key[len] = '\0';
+	it->len = len;
+	it->value = NULL;
+	*slot = ++m->n;
+	return it;
+}
+
+void strmap_free(struct strmap *m, void (*free_value)(void *))
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->items[i].key);
+		if (free_value)
+			free_value(m->items[i].value);
+	}
+	free(m->items);
+	free(m->slots);
+	memset(m, 0, sizeof(*m));
+}
