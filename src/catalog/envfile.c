@@ -67,7 +67,37 @@ static int interpolate(struct parser *ps, const char *s, size_t len, struct strb
 }
 
 /*
- * Backslash escapes inside double quotes: \n \r \t, \\ and \"; \$ is a
+ * "\0" and up to three digits at s, as Compose reads it: "\0NNN" with
+ * NNN octal (at most 377) is that character, UTF-8 encoded; otherwise the
+ * "0" is dropped and the digits stay behind the backslash. Returns how
+ * many bytes past s[0] were used.
+ */
+static size_t octal_escape(const char *s, size_t len, struct strbuf *out)
+{
+	size_t n = 0;
+	unsigned v = 0;
+
+	while (n < 3 && 2 + n < len && s[2 + n] >= '0' && s[2 + n] <= '9')
+		n++;
+	for (size_t k = 0; k < n; k++)
+		v = v * 8 + (unsigned)(s[2 + k] - '0');
+	if (n == 3 && s[2] <= '3' && s[2] < '8' && s[3] < '8' && s[4] < '8') {
+		if (v < 0x80) {
+			strbuf_addch(out, (char)v);
+		} else {
+			strbuf_addch(out, (char)(0xC0 | (v >> 6)));
+			strbuf_addch(out, (char)(0x80 | (v & 0x3F)));
+		}
+	} else {
+		strbuf_addch(out, '\\');
+		strbuf_add(out, s + 2, n);
+	}
+	return n + 1;
+}
+
+/*
+ * Backslash escapes inside double quotes: \a \b \f \v \n \r \t, \\, \" and
+ * \0NNN (octal); \$ is a
  * literal dollar (written as $$ so interpolation keeps it); any other
  * backslash stays as written.
  */
@@ -78,7 +108,15 @@ static int unescape(const char *s, size_t len, struct strbuf *out)
 		char one[2] = { s[i], 0 };
 
 		if (s[i] == '\\' && i + 1 < len) {
+			if (s[i + 1] == '0') {
+				i += octal_escape(s + i, len - i, out);
+				continue;
+			}
 			switch (s[i + 1]) {
+			case 'a': rep = "\a"; break;
+			case 'b': rep = "\b"; break;
+			case 'f': rep = "\f"; break;
+			case 'v': rep = "\v"; break;
 			case 'n': rep = "\n"; break;
 			case 'r': rep = "\r"; break;
 			case 't': rep = "\t"; break;
