@@ -200,6 +200,11 @@ static void read_dockerfile(struct project *p, struct catalog_entry *e,
 		       strbuf_str(&p->compose_shown), s->name, strbuf_str(&why));
 		goto done;
 	}
+	for (size_t i = 0; i < df.undefined_args.n; i++)
+		report(p->opt, 0, "'%s': service '%s': Dockerfile FROM uses '%s', which no ARG "
+		       "before the first FROM nor build arg defines; it is empty",
+		       strbuf_str(&p->compose_shown), s->name, df.undefined_args.items[i]);
+	strlist_free(&df.undefined_args);
 	e->dockerfile_from = df.from_lines;
 	e->base_images = df.base_images;
 done:

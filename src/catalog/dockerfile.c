@@ -133,8 +133,19 @@ static const char *matching_brace(const char *p, const char *end)
 }
 
 /* BuildKit word substitution for FROM and ARG values. */
+/* A plain $V or ${V} that no ARG defines: noted in `undefined` (when given). */
+static void note_undefined(struct strlist *undefined, const char *name, size_t len)
+{
+	char *copy;
+
+	if (!undefined || undefined->n >= 16 || !(copy = strndup(name, len)))
+		return;
+	strlist_add_unique(undefined, copy);
+	free(copy);
+}
+
 static void substitute_at(const char *in, size_t len, const struct vars *scope, char escape,
-			  struct strbuf *out, int depth)
+			  struct strbuf *out, struct strlist *undefined, int depth)
 {
 	if (depth > 32) {
 		out->toobig = 1;	/* nested past reason: give up on this word */
@@ -158,6 +169,8 @@ static void substitute_at(const char *in, size_t len, const struct vars *scope, 
 			while (n < len && is_name_char(in[n]))
 				n++;
 			value = vars_get(scope, in + i + 1, n - i - 1);
+			if (!value)
+				note_undefined(undefined, in + i + 1, n - i - 1);
 			strbuf_addstr(out, value ? value : "");
 			i = n - 1;
 			continue;
@@ -182,6 +195,8 @@ static void substitute_at(const char *in, size_t len, const struct vars *scope, 
 				rest++;
 			}
 			if (in + rest == close) {
+				if (!value)
+					note_undefined(undefined, in + b, nlen);
 				strbuf_addstr(out, value ? value : "");
 			} else if (in[rest] && strchr("-+?", in[rest])) {
 				int set = value && (!colon || *value);
@@ -189,9 +204,9 @@ static void substitute_at(const char *in, size_t len, const struct vars *scope, 
 				size_t wlen = (size_t)(close - w);
 
 				if (in[rest] == '-' && !set)
-					substitute_at(w, wlen, scope, escape, out, depth + 1);
+					substitute_at(w, wlen, scope, escape, out, undefined, depth + 1);
 				else if (in[rest] == '+' && set)
-					substitute_at(w, wlen, scope, escape, out, depth + 1);
+					substitute_at(w, wlen, scope, escape, out, undefined, depth + 1);
 				else if (in[rest] != '+' && set)
 					strbuf_addstr(out, value);
 			}
@@ -203,9 +218,9 @@ static void substitute_at(const char *in, size_t len, const struct vars *scope, 
 }
 
 static void substitute(const char *in, size_t len, const struct vars *scope, char escape,
-		       struct strbuf *out)
+		       struct strbuf *out, struct strlist *undefined)
 {
-	substitute_at(in, len, scope, escape, out, 0);
+	substitute_at(in, len, scope, escape, out, undefined, 0);
 }
 
 /* Split off the next whitespace-separated word; quotes group, and are removed. */
@@ -271,7 +286,7 @@ static int global_arg(struct parse *ps, const char *rest, const char *end)
 		if (given)
 			strbuf_addstr(&value, given);	/* a build arg beats the default */
 		else if (eq)
-			substitute(eq + 1, strlen(eq + 1), &ps->scope, ps->escape, &value);
+			substitute(eq + 1, strlen(eq + 1), &ps->scope, ps->escape, &value, NULL);
 		else
 			continue;	/* declared with no value: stays unset */
 		if (spend(ps, &value) < 0)
@@ -303,7 +318,8 @@ static int from_line(struct parse *ps, const char *rest, const char *end)
 		if (!have_image) {
 			if (!strncmp(strbuf_str(&word), "--", 2))
 				continue;	/* --platform=… and other flags */
-			substitute(word.buf, word.len, &ps->scope, ps->escape, &image);
+			substitute(word.buf, word.len, &ps->scope, ps->escape, &image,
+				   &ps->df->undefined_args);
 			have_image = 1;
 			continue;
 		}
@@ -399,6 +415,7 @@ int dockerfile_parse(const char *data, size_t len, const struct build_arg *args,
 
 void dockerfile_free(struct dockerfile *df)
 {
+	strlist_free(&df->undefined_args);
 	strlist_free(&df->from_lines);
 	strlist_free(&df->base_images);
 }

@@ -29,6 +29,7 @@ struct build_arg {
 struct dockerfile {
 	struct strlist from_lines;	/* each FROM instruction, as written, continuations joined */
 	struct strlist base_images;	/* resolved, stages and scratch dropped, no repeats */
+	struct strlist undefined_args;	/* $V / ${V} in FROM that no ARG defines (first 16) */
 };
 
 /*

@@ -139,6 +139,12 @@ check "FROM x AS x lists x: a FROM only refers to earlier stages" \
 	printf "FROM node:20 AS node\nFROM node\n" >"$T/st/p/Dockerfile" &&
 	run 0 "$IMGVAULT" catalog --root="$T/st" --json && jq_is "$OUT" ".[0].base_images" "[\"node:20\"]"'
 
+check "a FROM that uses an ARG nothing defines warns, naming the service and the variable" \
+	eval 'mkdir -p "$T/ua/p" && printf "services:\n  web:\n    build: .\n" >"$T/ua/p/compose.yaml" &&
+	printf "ARG GOOD=1\nFROM alpine:\${GOOD}\nFROM debian:\${MISSING}\n" >"$T/ua/p/Dockerfile" &&
+	run 0 "$IMGVAULT" catalog --root="$T/ua" --json && has "$ERR" "service '"'"'web'"'"'" && has "$ERR" "'"'"'MISSING'"'"'" &&
+	lacks "$ERR" "'"'"'GOOD'"'"'" && jq_is "$OUT" ".[0].base_images" "[\"alpine:1\",\"debian:\"]"'
+
 check "a quoted \"<<\" key is an ordinary key, not a merge" \
 	eval 'mkdir -p "$T/mq/p" && printf "x: &x {image: a/b:1}\nservices:\n  s:\n    \"<<\": *x\n    image: c/d:2\n" >"$T/mq/p/compose.yaml" &&
 	run 0 "$IMGVAULT" catalog --root="$T/mq" --json && jq_is "$OUT" ".[0].image" "\"c/d:2\""'

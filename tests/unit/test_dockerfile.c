@@ -62,7 +62,7 @@ static int compare_list(const struct strlist *got, const char *const *want,
  */
 static void check_row(const struct df_case *c, int from_lines)
 {
-	struct dockerfile df = { STRLIST_INIT, STRLIST_INIT };
+	struct dockerfile df = { STRLIST_INIT, STRLIST_INIT, STRLIST_INIT };
 	struct strbuf err = STRBUF_INIT;
 	int rc = dockerfile_parse(c->text, strlen(c->text), c->args, count_args(c->args),
 				  &df, &err);
