@@ -13,7 +13,7 @@ BUILD   ?= build
 SAN     ?=
 CC      ?= cc
 
-PKGS := yaml-0.1 jansson
+PKGS := yaml-0.1 jansson libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -26,7 +26,7 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-f
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRCS := $(wildcard src/util/*.c src/catalog/*.c)
+LIB_SRCS := $(wildcard src/util/*.c src/catalog/*.c src/engine/*.c)
 CMD_SRCS := $(wildcard src/cmd/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
