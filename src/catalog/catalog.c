@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../util/array.h"
 #include "../util/fileio.h"
 #include "../util/path.h"
 #include "../util/text.h"
@@ -111,15 +112,11 @@ static const char *find_compose_file(const char *dir)
 
 static struct catalog_entry *entry_new(struct catalog *c)
 {
-	if (c->n == c->alloc) {
-		size_t alloc = c->alloc ? c->alloc * 2 : 32;
-		struct catalog_entry *p = realloc(c->entries, alloc * sizeof(*p));
+	struct catalog_entry *p = array_grow(c->entries, &c->alloc, c->n, sizeof(*p));
 
-		if (!p)
-			return NULL;
-		c->entries = p;
-		c->alloc = alloc;
-	}
+	if (!p)
+		return NULL;
+	c->entries = p;
 	memset(&c->entries[c->n], 0, sizeof(c->entries[0]));
 	return &c->entries[c->n++];
 }

@@ -7,20 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/array.h"
 #include "../util/strbuf.h"
 #include "../util/strmap.h"
 
 static struct plan_job *job_new(struct plan *p)
 {
-	if (p->n == p->alloc) {
-		size_t alloc = p->alloc ? p->alloc * 2 : 16;
-		struct plan_job *j = realloc(p->jobs, alloc * sizeof(*j));
+	struct plan_job *j = array_grow(p->jobs, &p->alloc, p->n, sizeof(*j));
 
-		if (!j)
-			return NULL;
-		p->jobs = j;
-		p->alloc = alloc;
-	}
+	if (!j)
+		return NULL;
+	p->jobs = j;
 	memset(&p->jobs[p->n], 0, sizeof(p->jobs[0]));
 	return &p->jobs[p->n++];
 }

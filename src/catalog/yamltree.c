@@ -13,6 +13,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "../util/array.h"
 #include "../util/strmap.h"
 #include "../util/text.h"
 
@@ -37,17 +38,12 @@ static int fail(struct builder *b, unsigned line, unsigned col, const char *fmt,
 static struct ynode *node_new(struct builder *b, enum ynode_kind kind, const yaml_mark_t *m)
 {
 	struct ytree *t = b->t;
+	struct ynode **all = array_grow(t->all, &t->alloc, t->nall, sizeof(*all));
 	struct ynode *n;
 
-	if (t->nall == t->alloc) {
-		size_t alloc = t->alloc ? t->alloc * 2 : 64;
-		struct ynode **p = realloc(t->all, alloc * sizeof(*p));
-
-		if (!p)
-			return NULL;
-		t->all = p;
-		t->alloc = alloc;
-	}
+	if (!all)
+		return NULL;
+	t->all = all;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;

@@ -3,22 +3,19 @@
  */
 #include "strlist.h"
 
+#include "array.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 int strlist_addn(struct strlist *l, const char *s, size_t len)
 {
+	char **p = array_grow(l->items, &l->alloc, l->n, sizeof(*p));
 	char *copy;
 
-	if (l->n == l->alloc) {
-		size_t alloc = l->alloc ? l->alloc * 2 : 8;
-		char **p = realloc(l->items, alloc * sizeof(*p));
-
-		if (!p)
-			return -1;
-		l->items = p;
-		l->alloc = alloc;
-	}
+	if (!p)
+		return -1;
+	l->items = p;
 	copy = malloc(len + 1);
 	if (!copy)
 		return -1;

@@ -3,6 +3,8 @@
  */
 #include "strmap.h"
 
+#include "array.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,15 +70,10 @@ struct strmap_item *strmap_put(struct strmap *m, const char *key, size_t len)
 	slot = find_slot(m, key, len);
 	if (*slot)
 		return &m->items[*slot - 1];
-	if (m->n == m->alloc) {
-		size_t alloc = m->alloc ? m->alloc * 2 : 32;
-		struct strmap_item *p = realloc(m->items, alloc * sizeof(*p));
-
-		if (!p)
-			return NULL;
-		m->items = p;
-		m->alloc = alloc;
-	}
+	it = array_grow(m->items, &m->alloc, m->n, sizeof(*it));
+	if (!it)
+		return NULL;
+	m->items = it;
 	it = &m->items[m->n];
 	it->key = malloc(len + 1);
 	if (!it->key)
