@@ -13,9 +13,10 @@ BUILD   ?= build
 SAN     ?=
 CC      ?= cc
 
-PKGS := yaml-0.1 jansson libcrypto
+PKGS := yaml-0.1 jansson libcrypto libcurl libarchive
+THREAD_LIBS := -pthread
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(THREAD_LIBS)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 CFLAGS  ?= -O2 -g

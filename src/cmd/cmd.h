@@ -41,6 +41,7 @@ struct command {
 };
 
 extern const struct command cmd_catalog;
+extern const struct command cmd_build;
 
 /*
  * Parse argv[1..] against defs: --name=value, --name value, -x value,

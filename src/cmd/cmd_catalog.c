@@ -42,31 +42,8 @@ struct catalog_cmd {
 	const char *root, *build_tag;
 	struct strlist projects, excludes;
 	int json, summary_only;
-	size_t warnings, errors;
+	struct report_counts counts;
 };
-
-/* Messages carry names from the disk: escape control bytes, keep one line. */
-static void on_warning(void *ctx, const char *msg)
-{
-	struct catalog_cmd *o = ctx;
-	struct strbuf q = STRBUF_INIT;
-
-	o->warnings++;
-	text_quote(&q, msg);
-	say_warning("%s", strbuf_str(&q));
-	strbuf_release(&q);
-}
-
-static void on_error(void *ctx, const char *msg)
-{
-	struct catalog_cmd *o = ctx;
-	struct strbuf q = STRBUF_INIT;
-
-	o->errors++;
-	text_quote(&q, msg);
-	say_error("%s", strbuf_str(&q));
-	strbuf_release(&q);
-}
 
 static void service_label(const struct catalog_entry *e, struct strbuf *out)
 {
@@ -195,7 +172,7 @@ static int run_catalog(const struct cmd_context *ctx, int argc, char **argv)
 		{ "summary", 0, OPT_FLAG, &o.summary_only },
 		{ 0 },
 	};
-	struct catalog_report rep = { on_warning, on_error, &o };
+	struct catalog_report rep = { report_warning, report_error, &o.counts };
 	struct strbuf root = STRBUF_INIT, tag = STRBUF_INIT, err = STRBUF_INIT;
 	struct catalog c = { 0 };
 	int help = 0, nrest = 0, code;

@@ -3,6 +3,7 @@
  */
 #include "common.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "../catalog/catalog.h"
 #include "../catalog/imageref.h"
 #include "../util/fileio.h"
+#include "../util/text.h"
 
 /* The parent of dir when dir's last component is "_scripts", else -1. */
 static int scripts_parent(const char *dir, struct strbuf *out)
@@ -89,4 +91,72 @@ const char *const *strlist_argv(struct strlist *l)
 	free(l->items[l->n - 1]);
 	l->items[--l->n] = NULL;
 	return (const char *const *)l->items;
+}
+
+void host_env_from_environ(struct host_env *env)
+{
+	env->docker_host = getenv("DOCKER_HOST");
+	env->docker_context = getenv("DOCKER_CONTEXT");
+	env->docker_config = getenv("DOCKER_CONFIG");
+	env->home = getenv("HOME");
+	env->tls_verify = getenv("DOCKER_TLS_VERIFY");
+	env->cert_path = getenv("DOCKER_CERT_PATH");
+}
+
+static void verbose_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	fflush(stdout);
+	fprintf(stderr, "imgvault: %s\n", line);
+}
+
+int connect_engine(struct engine *e, const char *flag, int verbose)
+{
+	struct host_env env;
+	struct engine_host host = { 0 };
+	struct engine_options opt = { .ssh_program = getenv("IMGVAULT_SSH"),
+				      .ssh_config = getenv("IMGVAULT_SSH_CONFIG") };
+	struct strbuf err = STRBUF_INIT;
+
+	if (verbose)
+		opt.log = verbose_line;
+	host_env_from_environ(&env);
+	if (engine_host_resolve(&host, flag, &env, &err) < 0) {
+		say_error("%s", strbuf_str(&err));
+		engine_host_free(&host);
+		strbuf_release(&err);
+		return EXIT_USAGE;
+	}
+	if (engine_open(e, &host, &opt, &err) < 0) {
+		say_error("%s; check that the engine runs and is reachable, or choose "
+			  "another with -H or DOCKER_HOST", strbuf_str(&err));
+		engine_close(e);
+		strbuf_release(&err);
+		return EXIT_USAGE;
+	}
+	strbuf_release(&err);
+	return EXIT_OK;
+}
+
+/* Messages carry names from the disk: escape control bytes, keep one line. */
+void report_warning(void *counts, const char *msg)
+{
+	struct report_counts *c = counts;
+	struct strbuf q = STRBUF_INIT;
+
+	c->warnings++;
+	text_quote(&q, msg);
+	say_warning("%s", strbuf_str(&q));
+	strbuf_release(&q);
+}
+
+void report_error(void *counts, const char *msg)
+{
+	struct report_counts *c = counts;
+	struct strbuf q = STRBUF_INIT;
+
+	c->errors++;
+	text_quote(&q, msg);
+	say_error("%s", strbuf_str(&q));
+	strbuf_release(&q);
 }

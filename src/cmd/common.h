@@ -5,6 +5,8 @@
 #ifndef IMGVAULT_CMD_COMMON_H
 #define IMGVAULT_CMD_COMMON_H
 
+#include "../engine/client.h"
+#include "../engine/host.h"
 #include "../util/strbuf.h"
 #include "cmd.h"
 
@@ -20,5 +22,24 @@ int resolve_build_tag(const char *flag, struct strbuf *out);
 
 /* A strlist as the NULL-terminated array catalog_options wants (NULL when empty). */
 const char *const *strlist_argv(struct strlist *l);
+
+/* Catalog problems, printed one line each (names escaped) and counted. */
+struct report_counts {
+	size_t warnings, errors;
+};
+void report_warning(void *counts, const char *msg);
+void report_error(void *counts, const char *msg);
+
+/* The environment the engine and registry settings come from. */
+void host_env_from_environ(struct host_env *env);
+
+/*
+ * Open the engine: -H/--host (flag, may be NULL), else DOCKER_HOST, a
+ * context, or the default socket. ssh comes from IMGVAULT_SSH (default
+ * "ssh") with IMGVAULT_SSH_CONFIG as its -F file when set. With verbose,
+ * the ssh command is shown. On failure prints one line and returns
+ * EXIT_USAGE; else EXIT_OK.
+ */
+int connect_engine(struct engine *e, const char *flag, int verbose);
 
 #endif

@@ -9,6 +9,7 @@
 
 static const struct command *const commands[] = {
 	&cmd_catalog,
+	&cmd_build,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -65,7 +65,7 @@ int engine_host_parse_url(struct engine_host *h, const char *url, struct strbuf 
 	return 0;
 }
 
-static void config_dir(const struct host_env *env, struct strbuf *out)
+void engine_config_dir(const struct host_env *env, struct strbuf *out)
 {
 	if (env->docker_config && *env->docker_config)
 		strbuf_addstr(out, env->docker_config);
@@ -83,7 +83,7 @@ static int current_context(const struct host_env *env, char **name, struct strbu
 	int r = 0;
 
 	*name = NULL;
-	config_dir(env, &path);
+	engine_config_dir(env, &path);
 	strbuf_addstr(&path, "/config.json");
 	r = file_read_all(strbuf_str(&path), CONFIG_MAX_BYTES, &text, &why);
 	if (r == FILEIO_MISSING) {
@@ -148,7 +148,7 @@ static int load_context(struct engine_host *h, const struct host_env *env, const
 		return 0;
 	}
 	sha256_hex(name, hex);
-	config_dir(env, &dir);
+	engine_config_dir(env, &dir);
 	strbuf_addf(&path, "%s/contexts/meta/%s/meta.json", strbuf_str(&dir), hex);
 	if (file_read_all(strbuf_str(&path), CONFIG_MAX_BYTES, &text, &why) < 0) {
 		strbuf_addf(err, "context '%s': cannot read '%s': %s; see 'docker context ls'",
@@ -166,7 +166,7 @@ static int load_context(struct engine_host *h, const struct host_env *env, const
 	h->url = strdup(host);
 	h->tls_verify = !json_is_true(json_object_get(docker, "SkipTLSVerify"));
 	strbuf_reset(&dir);
-	config_dir(env, &dir);
+	engine_config_dir(env, &dir);
 	strbuf_addf(&dir, "/contexts/tls/%s/docker", hex);
 	h->ca = file_if_present(strbuf_str(&dir), "ca.pem");
 	h->cert = file_if_present(strbuf_str(&dir), "cert.pem");
@@ -193,7 +193,7 @@ static void env_tls(struct engine_host *h, const struct host_env *env)
 	if (env->cert_path && *env->cert_path)
 		strbuf_addstr(&dir, env->cert_path);
 	else
-		config_dir(env, &dir);
+		engine_config_dir(env, &dir);
 	h->ca = file_if_present(strbuf_str(&dir), "ca.pem");
 	h->cert = file_if_present(strbuf_str(&dir), "cert.pem");
 	h->key = file_if_present(strbuf_str(&dir), "key.pem");

@@ -51,6 +51,9 @@ void engine_host_free(struct engine_host *h);
 /* How the host was chosen, for messages: "-H", "DOCKER_HOST", "context 'x'", "default". */
 void engine_host_describe(const struct engine_host *h, struct strbuf *out);
 
+/* The docker CLI's config folder: $DOCKER_CONFIG, else $HOME/.docker. */
+void engine_config_dir(const struct host_env *env, struct strbuf *out);
+
 /* Split a host URL into scheme, address and ssh port; -1 with err when unsupported. */
 int engine_host_parse_url(struct engine_host *h, const char *url, struct strbuf *err);
 

@@ -1,0 +1,209 @@
+/*
+ * images: info, inspect, list, pull, tag, push, remove, login; see
+ * images.h. Building lives in build.c.
+ */
+#include "images.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../catalog/imageref.h"
+
+/* An image name in a URL path: '/' and ':' stay, anything unusual is escaped. */
+static void path_name(struct strbuf *out, const char *name)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *name; name++) {
+		unsigned char c = (unsigned char)*name;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("-_.~/:@", c)) {
+			strbuf_addch(out, (char)c);
+		} else {
+			strbuf_addch(out, '%');
+			strbuf_addch(out, hex[c >> 4]);
+			strbuf_addch(out, hex[c & 15]);
+		}
+	}
+}
+
+int engine_info_arch(struct engine *e, char **arch, struct strbuf *err)
+{
+	json_t *info = NULL;
+	int status = engine_get_json(e, "/info", &info, err);
+	const char *a = json_string_value(json_object_get(info, "Architecture"));
+
+	*arch = NULL;
+	if (status == 200 && a && *a)
+		*arch = strdup(a);
+	else if (status == 200)
+		strbuf_addstr(err, "the engine's /info names no architecture");
+	json_decref(info);
+	return *arch ? 0 : -1;
+}
+
+int image_inspect(struct engine *e, const char *name, json_t **out, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, why = STRBUF_INIT;
+	int status;
+
+	strbuf_addstr(&path, "/images/");
+	path_name(&path, name);
+	strbuf_addstr(&path, "/json");
+	status = engine_get_json(e, strbuf_str(&path), out, &why);
+	strbuf_release(&path);
+	if (status == 404) {
+		strbuf_release(&why);
+		return 0;
+	}
+	if (status != 200)
+		strbuf_addf(err, "inspecting '%s': %s", name, strbuf_str(&why));
+	strbuf_release(&why);
+	return status == 200 ? 1 : -1;
+}
+
+int image_list(struct engine *e, json_t **out, struct strbuf *err)
+{
+	int status = engine_get_json(e, "/images/json", out, err);
+
+	if (status == 200 && json_is_array(*out))
+		return 0;
+	if (status == 200)
+		strbuf_addstr(err, "the engine's image list is not an array");
+	json_decref(*out);
+	*out = NULL;
+	return -1;
+}
+
+static int stream_with_auth(struct engine *e, const char *path, const struct registry_auth *auth,
+			    engine_message_fn fn, void *ctx, struct strbuf *err)
+{
+	struct strbuf hdr = STRBUF_INIT;
+	const char *headers[2] = { NULL, NULL };
+	struct engine_request r = { .method = "POST", .path = path, .headers = headers };
+	int ret;
+
+	if (auth_header(auth, &hdr) < 0) {
+		strbuf_addstr(err, "out of memory");
+		return -1;
+	}
+	headers[0] = strbuf_str(&hdr);
+	ret = engine_stream(e, &r, fn, ctx, err);
+	strbuf_release(&hdr);
+	return ret;
+}
+
+int image_pull(struct engine *e, const char *ref, const struct registry_auth *auth,
+	       engine_message_fn fn, void *ctx, struct strbuf *err)
+{
+	struct imageref r = { 0 };
+	struct strbuf path = STRBUF_INIT, name = STRBUF_INIT;
+	int ret = -1;
+
+	if (imageref_parse(ref, &r, err) < 0)
+		return -1;
+	/* The name without tag or digest; the tag parameter carries either. */
+	if (strcmp(r.registry, "docker.io") || !strncmp(ref, "docker.io/", 10))
+		strbuf_addf(&name, "%s/", r.registry);
+	strbuf_addstr(&name, r.path);
+	strbuf_addstr(&path, "/images/create?fromImage=");
+	engine_query_escape(&path, strbuf_str(&name));
+	strbuf_addstr(&path, "&tag=");
+	engine_query_escape(&path, r.digest ? r.digest : r.tag ? r.tag : "latest");
+	ret = stream_with_auth(e, strbuf_str(&path), auth, fn, ctx, err);
+	strbuf_release(&path);
+	strbuf_release(&name);
+	imageref_free(&r);
+	return ret;
+}
+
+int image_tag(struct engine *e, const char *source, const char *repo, const char *tag,
+	      struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct engine_request r = { .method = "POST" };
+	int status;
+
+	strbuf_addstr(&path, "/images/");
+	path_name(&path, source);
+	strbuf_addstr(&path, "/tag?repo=");
+	engine_query_escape(&path, repo);
+	strbuf_addstr(&path, "&tag=");
+	engine_query_escape(&path, tag);
+	r.path = strbuf_str(&path);
+	status = engine_call(e, &r, err);
+	strbuf_release(&path);
+	if (status > 0 && status != 201 && status != 200)
+		return -1;
+	return status < 0 ? -1 : 0;
+}
+
+int image_push(struct engine *e, const char *repo, const char *tag,
+	       const struct registry_auth *auth, engine_message_fn fn, void *ctx,
+	       struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret;
+
+	strbuf_addstr(&path, "/images/");
+	path_name(&path, repo);
+	strbuf_addstr(&path, "/push?tag=");
+	engine_query_escape(&path, tag);
+	ret = stream_with_auth(e, strbuf_str(&path), auth, fn, ctx, err);
+	strbuf_release(&path);
+	return ret;
+}
+
+int image_remove(struct engine *e, const char *name, int force, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, why = STRBUF_INIT;
+	struct engine_request r = { .method = "DELETE" };
+	int status;
+
+	strbuf_addstr(&path, "/images/");
+	path_name(&path, name);
+	strbuf_addf(&path, "?force=%d", force ? 1 : 0);
+	r.path = strbuf_str(&path);
+	status = engine_call(e, &r, &why);
+	strbuf_release(&path);
+	if (status == 404) {
+		strbuf_release(&why);
+		return 1;
+	}
+	if (status != 200)
+		strbuf_addf(err, "removing '%s': %s", name, strbuf_str(&why));
+	strbuf_release(&why);
+	return status == 200 ? 0 : -1;
+}
+
+int registry_login(struct engine *e, const struct registry_auth *auth, struct strbuf *err)
+{
+	json_t *j = json_object();
+	char *body;
+	struct engine_request r = { .method = "POST", .path = "/auth",
+				    .content_type = "application/json" };
+	struct strbuf why = STRBUF_INIT;
+	int status;
+
+	json_object_set_new(j, "username", json_string(auth->username ? auth->username : ""));
+	json_object_set_new(j, "password", json_string(auth->password ? auth->password : ""));
+	json_object_set_new(j, "serveraddress",
+			    json_string(auth->serveraddress ? auth->serveraddress : ""));
+	body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!body) {
+		strbuf_addstr(err, "out of memory");
+		return -1;
+	}
+	r.body = body;
+	r.body_len = strlen(body);
+	status = engine_call(e, &r, &why);
+	free(body);
+	if (status != 200)
+		strbuf_addf(err, "logging in to '%s' as '%s': %s",
+			    auth->serveraddress ? auth->serveraddress : "?",
+			    auth->username ? auth->username : "", strbuf_str(&why));
+	strbuf_release(&why);
+	return status == 200 ? 0 : -1;
+}
