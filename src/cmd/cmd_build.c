@@ -370,8 +370,6 @@ static int scan(struct build_cmd *o, struct catalog *c, struct plan *p)
 		say_error("out of memory");
 		code = EXIT_USAGE;
 	}
-	free((void *)opt.projects);
-	free((void *)opt.excludes);
 done:
 	strbuf_release(&tag);
 	strbuf_release(&err);

@@ -228,10 +228,16 @@ static void transport_error(struct call *c, CURLcode rc, const char *curlmsg)
 {
 	struct engine *e = c->e;
 	struct strbuf why = STRBUF_INIT;
+	long oserr = 0;
 
 	e->transport_failed = 1;
+	curl_easy_getinfo(e->curl, CURLINFO_OS_ERRNO, &oserr);
 	if (e->host.scheme == SCHEME_SSH)
 		ssh_reason(e, &why);
+	while (why.len && why.buf[why.len - 1] == '.')
+		why.buf[--why.len] = 0;
+	if (!why.len && rc == CURLE_COULDNT_CONNECT && oserr)
+		strbuf_addf(&why, "connect to '%s': %s", e->host.address, strerror((int)oserr));
 	if (!why.len)
 		strbuf_addstr(&why, *curlmsg ? curlmsg : curl_easy_strerror(rc));
 	strbuf_addstr(c->err, "cannot reach ");
