@@ -366,6 +366,8 @@ static int scan(struct build_cmd *o, struct catalog *c, struct plan *p)
 	if (catalog_scan(c, &opt, &err) < 0) {
 		say_error("%s", strbuf_str(&err));
 		code = EXIT_USAGE;
+	} else if ((code = projects_exist(&o->projects, &c->projects, opt.root)) != EXIT_OK) {
+		/* said */
 	} else if (plan_from_catalog(p, c) < 0) {
 		say_error("out of memory");
 		code = EXIT_USAGE;

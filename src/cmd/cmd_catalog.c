@@ -202,14 +202,8 @@ static int run_catalog(const struct cmd_context *ctx, int argc, char **argv)
 			goto done;
 		}
 	}
-	for (size_t i = 0; i < o.projects.n; i++) {
-		if (strlist_has(&c.projects, o.projects.items[i]))
-			continue;
-		say_error("no project '%s' under '%s' (a folder with a compose file); "
-			  "see 'imgvault catalog --summary' for the list", o.projects.items[i],
-			  strbuf_str(&root));
+	if (projects_exist(&o.projects, &c.projects, strbuf_str(&root)) != EXIT_OK)
 		goto done;
-	}
 	code = EXIT_FAILED;
 	if (o.json) {
 		if (print_json(&c) < 0)

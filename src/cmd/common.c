@@ -160,3 +160,15 @@ void report_error(void *counts, const char *msg)
 	say_error("%s", strbuf_str(&q));
 	strbuf_release(&q);
 }
+
+int projects_exist(const struct strlist *wanted, const struct strlist *found, const char *root)
+{
+	for (size_t i = 0; i < wanted->n; i++) {
+		if (strlist_has(found, wanted->items[i]))
+			continue;
+		say_error("no project '%s' under '%s' (a folder with a compose file); "
+			  "see 'imgvault catalog --summary' for the list", wanted->items[i], root);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}

@@ -30,6 +30,9 @@ struct report_counts {
 void report_warning(void *counts, const char *msg);
 void report_error(void *counts, const char *msg);
 
+/* Every --project names a project found; else one line and EXIT_USAGE. */
+int projects_exist(const struct strlist *wanted, const struct strlist *found, const char *root);
+
 /* The environment the engine and registry settings come from. */
 void host_env_from_environ(struct host_env *env);
 

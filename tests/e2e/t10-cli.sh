@@ -329,4 +329,27 @@ check "--help to a full device exits non-zero with an error about standard outpu
 check "--version to a full device exits non-zero with an error about standard output" \
 	fails_on_full "$IMGVAULT" --version
 
+# --- build's command line (no engine needed) ----------------------------------
+
+t_build_help() {
+	stdout_is_usage "$IMGVAULT" build --help && has "$OUT" "usage: imgvault build" &&
+		has "$OUT" "--pull-only" && has "$OUT" "--registry=PREFIX"
+}
+check "'build --help' prints the build usage" t_build_help
+t_build_alias() {
+	ln -sf "$IMGVAULT" "$T/bin/image-build" &&
+		run 0 "$T/bin/image-build" --root="$T/abc" --dry-run && has "$OUT" "Dry run"
+}
+check "a symlink named image-build behaves as 'imgvault build'" t_build_alias
+check "build with a stray argument exits 2 naming it" \
+	eval 'run 2 "$IMGVAULT" build --root="$T/abc" extra && lines "$ERR" 1 && has "$ERR" "unexpected argument '"'"'extra'"'"'"'
+check "build --push with a registry prefix that makes no valid name exits 2" \
+	eval 'run 2 "$IMGVAULT" build --root="$T/abc" --push --registry="Bad Prefix" && lines "$ERR" 1 &&
+		has "$ERR" "registry prefix '"'"'Bad Prefix'"'"'"'
+check "build with an unknown --project exits 2 before touching an engine" \
+	eval 'run 2 "$IMGVAULT" build --root="$T/abc" --project=nope -H unix:///nonexistent.sock && has "$ERR" nope &&
+		lacks "$ERR" "cannot reach"'
+check "build --dry-run with an engine that is not there still prints the plan" \
+	eval 'DOCKER_HOST=unix:///nonexistent.sock run 0 "$IMGVAULT" build --root="$T/abc" --dry-run && has "$OUT" "=== a ==="'
+
 finish
