@@ -13,6 +13,7 @@
 #include "../util/text.h"
 #include "common.h"
 #include "hook.h"
+#include "jobs.h"
 #include "progress.h"
 
 static const char build_help[] =
@@ -66,7 +67,7 @@ struct build_cmd {
 	struct engine engine;
 	struct progress progress;
 	struct host_env env;
-	json_t *registry_config;	/* for base images of builds, loaded once */
+	struct job_runner runner;
 	struct registry_auth push_auth;
 	int push_login;			/* 0 not yet, 1 logged in or not needed, -1 failed */
 	struct strbuf push_login_error;
@@ -87,41 +88,16 @@ static void failed(struct build_cmd *o, const char *what, const char *image, con
 
 static void do_pull(struct build_cmd *o, const struct plan_job *j)
 {
-	struct registry_auth auth = { 0 };
-	struct imageref ref = { 0 };
 	struct strbuf err = STRBUF_INIT;
-	int have = 0;
 
-	if (imageref_parse(j->image, &ref, &err) == 0)
-		have = auth_lookup(&o->env, ref.registry, &auth, &err);
-	if (have >= 0 && !err.len) {
-		progress_start(&o->progress, "pull", j->image);
-		if (image_pull(&o->engine, j->image, have ? &auth : NULL, progress_message,
-			       &o->progress, &err) == 0) {
-			progress_end(&o->progress);
-			printf("[pull] %s: pulled\n", j->image);
-			o->pulled++;
-		} else {
-			failed(o, "pull", j->image, strbuf_str(&err));
-		}
+	if (job_pull(&o->runner, j, &err) == 0) {
+		progress_end(&o->progress);
+		printf("[pull] %s: pulled\n", j->image);
+		o->pulled++;
 	} else {
 		failed(o, "pull", j->image, strbuf_str(&err));
 	}
-	auth_free(&auth);
-	imageref_free(&ref);
 	strbuf_release(&err);
-}
-
-static json_t *build_args(const struct catalog_entry *e)
-{
-	json_t *args = json_object();
-
-	/* An arg with no value takes it from the environment in compose; the
-	 * catalog reads no environment, so the Dockerfile's default applies. */
-	for (size_t i = 0; i < e->nargs; i++)
-		if (e->args[i].value)
-			json_object_set_new(args, e->args[i].name, json_string(e->args[i].value));
-	return args;
 }
 
 /* The name --push gives: PREFIX/<last path component>:<tag>. */
@@ -209,26 +185,10 @@ done:
 
 static int do_build(struct build_cmd *o, const struct plan_job *j)
 {
-	const struct catalog_entry *e = j->entry;
-	struct build_request b = { .tag = j->image, .target = e->target, .pull = o->pull,
-				   .nocache = o->no_cache, .dockerfile = e->dockerfile,
-				   .dockerfile_inline = e->dockerfile_inline };
 	struct strbuf err = STRBUF_INIT;
 	char *id = NULL;
-	int ok;
+	int ok = job_build(&o->runner, j, &id, &err) == 0;
 
-	if (!o->registry_config && auth_all(&o->env, &o->registry_config, &err) < 0) {
-		say_warning("%s; building without registry credentials", strbuf_str(&err));
-		strbuf_reset(&err);
-	}
-	if (e->build_context && e->build_context[0] == '/')
-		b.context_dir = e->build_context;
-	else
-		b.remote = e->build_context;
-	b.buildargs = build_args(e);
-	b.registry_config = o->registry_config;
-	progress_start(&o->progress, "build", j->image);
-	ok = image_build(&o->engine, &b, progress_message, &o->progress, &id, &err) == 0;
 	if (ok) {
 		progress_end(&o->progress);
 		printf("[build] %s: built%s%.19s\n", j->image, id ? " " : "", id ? id : "");
@@ -236,7 +196,6 @@ static int do_build(struct build_cmd *o, const struct plan_job *j)
 	} else {
 		failed(o, "build", j->image, strbuf_str(&err));
 	}
-	json_decref(b.buildargs);
 	free(id);
 	strbuf_release(&err);
 	return ok;
@@ -415,6 +374,8 @@ static int build_run(const struct cmd_context *ctx, int argc, char **argv)
 	if (!o.dry_run && (code = connect_engine(&o.engine, o.host, o.verbose)) != EXIT_OK)
 		goto out;
 	progress_init(&o.progress, o.verbose);
+	o.runner = (struct job_runner){ .engine = &o.engine, .progress = &o.progress, .env = &o.env,
+					.pull = o.pull, .no_cache = o.no_cache, .verbose = o.verbose };
 	for (size_t i = 0; i < c.projects.n && !(o.fail_fast && o.failures.n); i++)
 		run_project(&o, &c, &p, c.projects.items[i]);
 	if (c.projects_failed) {
@@ -433,7 +394,7 @@ static int build_run(const struct cmd_context *ctx, int argc, char **argv)
 out:
 	plan_free(&p);
 	catalog_free(&c);
-	json_decref(o.registry_config);
+	job_runner_release(&o.runner);
 	auth_free(&o.push_auth);
 	strbuf_release(&o.push_login_error);
 	strbuf_release(&o.root_dir);

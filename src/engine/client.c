@@ -324,6 +324,9 @@ int engine_call(struct engine *e, const struct engine_request *r, struct strbuf 
 	if (getenv("IMGVAULT_CURL_DEBUG"))
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	/* Large buffers: exports and loads move hundreds of megabytes. */
+	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
+	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "imgvault/" IMGVAULT_VERSION);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &c);

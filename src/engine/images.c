@@ -207,3 +207,60 @@ int registry_login(struct engine *e, const struct registry_auth *auth, struct st
 	strbuf_release(&why);
 	return status == 200 ? 0 : -1;
 }
+
+int image_export(struct engine *e, const char *const *names, size_t n,
+		 int (*on_data)(void *ctx, const char *data, size_t len), void *ctx,
+		 struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct engine_request r = { .method = "GET", .on_data = on_data, .data_ctx = ctx };
+	int status;
+
+	strbuf_addstr(&path, "/images/get");
+	for (size_t i = 0; i < n; i++) {
+		strbuf_addstr(&path, i ? "&names=" : "?names=");
+		engine_query_escape(&path, names[i]);
+	}
+	r.path = strbuf_str(&path);
+	status = engine_call(e, &r, err);
+	strbuf_release(&path);
+	if (status >= 200 && status < 300)
+		return 0;
+	if (status > 0 && !err->len)
+		strbuf_addf(err, "HTTP status %d", status);
+	return -1;
+}
+
+struct load_watch {
+	struct strlist *loaded;
+};
+
+/* "Loaded image: demo/kv:2.1\n" or "Loaded image ID: sha256:…\n". */
+static int load_message(void *ctx, json_t *msg)
+{
+	struct load_watch *w = ctx;
+	const char *s = json_string_value(json_object_get(msg, "stream"));
+	static const char tag[] = "Loaded image: ", id[] = "Loaded image ID: ";
+	const char *v = NULL;
+
+	if (!s || !w->loaded)
+		return 0;
+	if (!strncmp(s, tag, sizeof(tag) - 1))
+		v = s + sizeof(tag) - 1;
+	else if (!strncmp(s, id, sizeof(id) - 1))
+		v = s + sizeof(id) - 1;
+	if (v)
+		strlist_addn(w->loaded, v, strcspn(v, "\r\n"));
+	return 0;
+}
+
+int image_load(struct engine *e, ssize_t (*read_body)(void *ctx, char *buf, size_t n),
+	       void *body_ctx, struct strlist *loaded, struct strbuf *err)
+{
+	struct engine_request r = { .method = "POST", .path = "/images/load?quiet=1",
+				    .content_type = "application/x-tar", .read_body = read_body,
+				    .body_ctx = body_ctx };
+	struct load_watch w = { loaded };
+
+	return engine_stream(e, &r, load_message, &w, err);
+}

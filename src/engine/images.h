@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "../util/strbuf.h"
+#include "../util/strlist.h"
 #include "auth.h"
 #include "client.h"
 
@@ -58,6 +59,23 @@ int image_push(struct engine *e, const char *repo, const char *tag,
 
 /* Remove name (untag; the image goes when no name is left). 0, 1 when absent, -1. */
 int image_remove(struct engine *e, const char *name, int force, struct strbuf *err);
+
+/*
+ * Stream the `docker save` tar of names[0..n) (GET /images/get) into
+ * on_data as it arrives; a negative return from on_data stops it (its own
+ * message, when it wrote one into err, is kept).
+ */
+int image_export(struct engine *e, const char *const *names, size_t n,
+		 int (*on_data)(void *ctx, const char *data, size_t len), void *ctx,
+		 struct strbuf *err);
+
+/*
+ * Load a `docker save` stream (tar, or gzip of it) read by read_body into
+ * the engine (POST /images/load). Each "Loaded image: NAME" /
+ * "Loaded image ID: ID" line goes to *loaded, one per item.
+ */
+int image_load(struct engine *e, ssize_t (*read_body)(void *ctx, char *buf, size_t n),
+	       void *body_ctx, struct strlist *loaded, struct strbuf *err);
 
 /* Check credentials with the registry through the engine (POST /auth). */
 int registry_login(struct engine *e, const struct registry_auth *auth, struct strbuf *err);

@@ -29,6 +29,9 @@ void sshconn_argv(struct strlist *argv, const char *program, const char *config,
 	}
 	strlist_add(argv, "-o");
 	strlist_add(argv, "ConnectTimeout=30");
+	/* Image exports are big and compress well: compress the bytes on the wire. */
+	strlist_add(argv, "-o");
+	strlist_add(argv, "Compression=yes");
 	strlist_add(argv, "-T");
 	if (port) {
 		strlist_add(argv, "-p");

@@ -1,0 +1,76 @@
+/*
+ * jobs: pull or build one plan job; see jobs.h.
+ */
+#include "jobs.h"
+
+#include <stdlib.h>
+
+#include "../catalog/imageref.h"
+#include "../engine/images.h"
+#include "cmd.h"
+
+int job_pull(struct job_runner *r, const struct plan_job *j, struct strbuf *err)
+{
+	struct registry_auth auth = { 0 };
+	struct imageref ref = { 0 };
+	int have = -1, ret = -1;
+
+	if (imageref_parse(j->image, &ref, err) == 0)
+		have = auth_lookup(r->env, ref.registry, &auth, err);
+	if (have >= 0) {
+		progress_start(r->progress, "pull", j->image);
+		ret = image_pull(r->engine, j->image, have ? &auth : NULL, progress_message,
+				 r->progress, err);
+		progress_end(r->progress);
+	}
+	auth_free(&auth);
+	imageref_free(&ref);
+	return ret;
+}
+
+static json_t *build_args(const struct catalog_entry *e)
+{
+	json_t *args = json_object();
+
+	/* An arg with no value takes it from the environment in compose; the
+	 * catalog reads no environment, so the Dockerfile's default applies. */
+	for (size_t i = 0; i < e->nargs; i++)
+		if (e->args[i].value)
+			json_object_set_new(args, e->args[i].name, json_string(e->args[i].value));
+	return args;
+}
+
+int job_build(struct job_runner *r, const struct plan_job *j, char **id, struct strbuf *err)
+{
+	const struct catalog_entry *e = j->entry;
+	struct build_request b = { .tag = j->image, .target = e->target, .pull = r->pull,
+				   .nocache = r->no_cache, .dockerfile = e->dockerfile,
+				   .dockerfile_inline = e->dockerfile_inline };
+	int ret;
+
+	if (!r->registry_config_loaded) {
+		struct strbuf why = STRBUF_INIT;
+
+		r->registry_config_loaded = 1;
+		if (auth_all(r->env, &r->registry_config, &why) < 0)
+			say_warning("%s; building without registry credentials", strbuf_str(&why));
+		strbuf_release(&why);
+	}
+	if (e->build_context && e->build_context[0] == '/')
+		b.context_dir = e->build_context;
+	else
+		b.remote = e->build_context;
+	b.buildargs = build_args(e);
+	b.registry_config = r->registry_config;
+	progress_start(r->progress, "build", j->image);
+	ret = image_build(r->engine, &b, progress_message, r->progress, id, err);
+	progress_end(r->progress);
+	json_decref(b.buildargs);
+	return ret;
+}
+
+void job_runner_release(struct job_runner *r)
+{
+	json_decref(r->registry_config);
+	r->registry_config = NULL;
+}
