@@ -70,7 +70,7 @@ demo: deps all
 
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*/*.h)
 	@mkdir -p build-fuzz
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
+	clang -std=c17 -D_GNU_SOURCE -DIMGVAULT_VERSION='"$(VERSION)"' -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
 		-Isrc -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
