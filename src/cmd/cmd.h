@@ -42,6 +42,7 @@ struct command {
 
 extern const struct command cmd_catalog;
 extern const struct command cmd_build;
+extern const struct command cmd_archive;
 
 /*
  * Parse argv[1..] against defs: --name=value, --name value, -x value,

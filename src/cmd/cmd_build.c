@@ -201,32 +201,13 @@ static int do_build(struct build_cmd *o, const struct plan_job *j)
 	return ok;
 }
 
-/* The project's catalog entries that could not be resolved are failures. */
-static void entry_errors(struct build_cmd *o, const struct catalog *c, const char *project)
-{
-	for (size_t i = 0; i < c->n; i++) {
-		const struct catalog_entry *e = &c->entries[i];
-		struct strbuf why = STRBUF_INIT;
-
-		if (!e->error || strcmp(e->project, project))
-			continue;
-		text_quote(&why, e->error);
-		printf("[error] service '%s': %s\n", e->service, strbuf_str(&why));
-		strbuf_reset(&why);
-		strbuf_addf(&why, "service %s/%s: ", e->project, e->service);
-		text_quote(&why, e->error);
-		strlist_add(&o->failures, strbuf_str(&why));
-		strbuf_release(&why);
-	}
-}
-
 static void run_project(struct build_cmd *o, const struct catalog *c, const struct plan *p,
 			const char *project)
 {
 	int hook_done = 0;
 
 	printf("=== %s ===\n", project);
-	entry_errors(o, c, project);
+	report_entry_errors(c, project, &o->failures);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_job *j = &p->jobs[i];
 

@@ -172,3 +172,21 @@ int projects_exist(const struct strlist *wanted, const struct strlist *found, co
 	}
 	return EXIT_OK;
 }
+
+void report_entry_errors(const struct catalog *c, const char *project, struct strlist *failures)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct catalog_entry *e = &c->entries[i];
+		struct strbuf why = STRBUF_INIT;
+
+		if (!e->error || strcmp(e->project, project))
+			continue;
+		text_quote(&why, e->error);
+		printf("[error] service '%s': %s\n", e->service, strbuf_str(&why));
+		strbuf_reset(&why);
+		strbuf_addf(&why, "service %s/%s: ", e->project, e->service);
+		text_quote(&why, e->error);
+		strlist_add(failures, strbuf_str(&why));
+		strbuf_release(&why);
+	}
+}

@@ -5,6 +5,7 @@
 #ifndef IMGVAULT_CMD_COMMON_H
 #define IMGVAULT_CMD_COMMON_H
 
+#include "../catalog/catalog.h"
 #include "../engine/client.h"
 #include "../engine/host.h"
 #include "../util/strbuf.h"
@@ -29,6 +30,12 @@ struct report_counts {
 };
 void report_warning(void *counts, const char *msg);
 void report_error(void *counts, const char *msg);
+
+/*
+ * The catalog entries of project that could not be resolved: one
+ * "[error] service 'x': why" line each, and a line in failures.
+ */
+void report_entry_errors(const struct catalog *c, const char *project, struct strlist *failures);
 
 /* Every --project names a project found; else one line and EXIT_USAGE. */
 int projects_exist(const struct strlist *wanted, const struct strlist *found, const char *root);

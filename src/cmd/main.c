@@ -10,6 +10,7 @@
 static const struct command *const commands[] = {
 	&cmd_catalog,
 	&cmd_build,
+	&cmd_archive,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -50,6 +50,7 @@ void progress_start(struct progress *p, const char *verb, const char *image)
 	p->verb = verb;
 	p->image = image;
 	p->step = p->steps = 0;
+	p->bytes = 0;
 	p->last_draw_ms = 0;
 	p->at_line_start = 1;
 	if (p->verbose) {
@@ -69,7 +70,9 @@ static void draw(struct progress *p, int force)
 		return;
 	p->last_draw_ms = t;
 	strbuf_addf(&line, "[%s] %s", p->verb, p->image);
-	if (p->steps) {
+	if (p->bytes) {
+		strbuf_addf(&line, "  %.1f MB", (double)p->bytes / 1e6);
+	} else if (p->steps) {
 		strbuf_addf(&line, "  step %d/%d", p->step, p->steps);
 	} else if (p->layers.n) {
 		for (size_t i = 0; i < p->layers.n; i++) {
@@ -179,6 +182,13 @@ int progress_message(void *ctx, json_t *msg)
 	if (p->live)
 		draw(p, 0);
 	return 0;
+}
+
+void progress_bytes(struct progress *p, unsigned long long bytes)
+{
+	p->bytes = bytes;
+	if (p->live)
+		draw(p, 0);
 }
 
 void progress_end(struct progress *p)

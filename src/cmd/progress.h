@@ -24,6 +24,7 @@ struct progress {
 	int drawn;		/* a live line is on screen */
 	int64_t last_draw_ms;
 	int at_line_start;	/* verbose build output ended with a newline */
+	unsigned long long bytes;	/* progress_bytes */
 };
 
 void progress_init(struct progress *p, int verbose);
@@ -31,6 +32,8 @@ void progress_init(struct progress *p, int verbose);
 void progress_start(struct progress *p, const char *verb, const char *image);
 /* An engine_message_fn: show one stream message. */
 int progress_message(void *ctx, json_t *msg);
+/* Bytes moved so far (an export): shown on the live line. */
+void progress_bytes(struct progress *p, unsigned long long bytes);
 /* Clear the live line, ready for the outcome line. */
 void progress_end(struct progress *p);
 void progress_release(struct progress *p);

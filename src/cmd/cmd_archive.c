@@ -1,0 +1,454 @@
+/*
+ * archive: pull or build every catalogued image, stream each into a
+ * compressed archive file and record it in the arch folder's
+ * manifest.json, rewritten after every image. One run holds the arch
+ * folder's lock; SIGINT/SIGTERM remove the file being written.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../catalog/catalog.h"
+#include "../catalog/plan.h"
+#include "../codec/atomicfile.h"
+#include "../engine/images.h"
+#include "../store/archive.h"
+#include "../util/path.h"
+#include "../store/layout.h"
+#include "../store/lock.h"
+#include "../store/manifest.h"
+#include "archive_cmd.h"
+#include "common.h"
+#include "hook.h"
+#include "jobs.h"
+#include "progress.h"
+
+static const char archive_help[] =
+	"usage: imgvault archive [OPTIONS]      (also: image-archive)\n"
+	"\n"
+	"Pull or build every catalogued image on the engine, then stream each one\n"
+	"into a compressed `docker save` file under the archive folder, with a\n"
+	"manifest.json of names, sizes, SHA-256 and image IDs. Images already\n"
+	"archived are skipped.\n"
+	"\n"
+	"Options:\n"
+	"  --root=DIR, --project=NAME, --exclude=NAME, --build-tag=TAG\n"
+	"                     as for 'imgvault catalog'\n"
+	"  --output-dir=PATH  the archive base (default: IMAGE_ARCHIVE_DIR, else\n"
+	"                     IMAGE_ARCHIVE_DIR= in the root's .env_<context>, else\n"
+	"                     <root>/_archive/images); files go to <base>/<arch>/\n"
+	"  --compress=gzip|zstd  .tar.gz (default) or .tar.zst\n"
+	"  --level=N          compression level (gzip 1-12, default 6; zstd 1-19,\n"
+	"                     default 3)\n"
+	"  --jobs=N           compression threads (default: one per CPU)\n"
+	"  --force            archive again even when already archived\n"
+	"  --delete           remove each image from the engine once its archive is\n"
+	"                     safely stored (and skipped ones too)\n"
+	"  --pull             pull fresh base images while building\n"
+	"  --pull-only        pull only; skip the images that are built\n"
+	"  --no-cache         build without the engine's layer cache\n"
+	"  --fail-fast        stop at the first failure\n"
+	"  --dry-run          print [pull+save] / [build+save] IMAGE -> FILE; touches\n"
+	"                     neither the engine nor the disk\n"
+	"  --rebuild-manifest write manifest.json anew from the archive files under\n"
+	"                     the base (reads each archive; needs no engine)\n"
+	"  -v, --verbose      show the engine's output and the ssh command\n"
+	"  -H, --host=URL     the engine (as for 'imgvault build')\n"
+	"  -h, --help         show this help\n"
+	"\n"
+	"Exit status: 0 all done; 1 an image failed (the others were archived);\n"
+	"2 usage error, unreadable or invalid manifest, archive folder in use, or\n"
+	"the engine cannot be reached. Interrupted: 130 (SIGINT), 143 (SIGTERM).\n";
+
+/* The temporary being written, for the signal handler (no allocation there). */
+static char current_temp[4096];
+
+static void on_signal(int sig)
+{
+	if (current_temp[0])
+		unlink(current_temp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void track_temp(void *ctx, const char *path)
+{
+	(void)ctx;
+	/* Keep the handler from reading a half-copied path. */
+	current_temp[0] = 0;
+	if (strlen(path) < sizeof(current_temp)) {
+		memcpy(current_temp + 1, path + 1, strlen(path));
+		current_temp[0] = path[0];
+	}
+}
+
+static void show_export(void *ctx, unsigned long long bytes)
+{
+	struct archive_cmd *o = ctx;
+
+	progress_bytes(&o->progress, bytes);
+}
+
+static void mb(char *buf, size_t len, unsigned long long bytes)
+{
+	snprintf(buf, len, "%.1f MB", (double)bytes / 1e6);
+}
+
+static void failed(struct archive_cmd *o, const char *what, const char *image, const char *why)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	progress_end(&o->progress);
+	printf("[%s] %s: failed: %s\n", what, image, why);
+	strbuf_addf(&line, "%s %s: %s", what, image, why);
+	strlist_add(&o->failures, strbuf_str(&line));
+	strbuf_release(&line);
+}
+
+/* The export of names[] as an image source. */
+struct export_ctx {
+	struct engine *engine;
+	const char *const *names;
+	size_t n;
+};
+
+static int export_stream(void *ctx, int (*sink)(void *, const char *, size_t), void *sink_ctx,
+			 struct strbuf *err)
+{
+	struct export_ctx *x = ctx;
+
+	return image_export(x->engine, x->names, x->n, sink, sink_ctx, err);
+}
+
+/* A built image with no image: also gets <compose project>-<service>:latest. */
+static int compose_alias(const struct plan_job *j, struct strbuf *out)
+{
+	const struct catalog_entry *e = j->entry;
+
+	if (!j->build || e->image_ref || !e->compose_project || !e->service)
+		return 0;
+	strbuf_addf(out, "%s-%s:latest", e->compose_project, e->service);
+	return strcmp(strbuf_str(out), j->image) != 0;
+}
+
+static void remove_from_engine(struct archive_cmd *o, const char *name)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (image_remove(&o->engine, name, 0, &err) < 0)
+		say_warning("%s; the archive is stored, the image stays on the engine",
+			    strbuf_str(&err));
+	strbuf_release(&err);
+}
+
+/* Export, compress, store, record. 0, or -1 with err set. */
+static int save(struct archive_cmd *o, const struct plan_job *j, const char *docker_id,
+		const char *alias, const struct manifest_entry *old, struct strbuf *err)
+{
+	struct strbuf dir = STRBUF_INIT, name = STRBUF_INIT, rel = STRBUF_INIT, now = STRBUF_INIT;
+	const char *names[2] = { j->image, alias };
+	struct export_ctx x = { &o->engine, names, alias ? 2 : 1 };
+	struct archive_source src = { export_stream, &x };
+	struct archive_target t = { .codec = o->codec, .level = o->level, .threads = o->jobs,
+				    .on_temp = track_temp, .on_progress = show_export, .ctx = o };
+	struct archive_result res;
+	struct manifest_entry e = { 0 };
+	char size[32];
+	int ret = -1;
+
+	if (layout_file_name(j->image, o->codec, &name, err) < 0 ||
+	    layout_rel_path(j->project, j->image, o->codec, &rel, err) < 0)
+		goto done;
+	path_join(&dir, strbuf_str(&o->arch_dir), j->project);
+	if (mkdir(strbuf_str(&dir), 0755) < 0 && errno != EEXIST) {
+		strbuf_addf(err, "cannot make '%s': %s", strbuf_str(&dir), strerror(errno));
+		goto done;
+	}
+	t.dir = strbuf_str(&dir);
+	t.name = strbuf_str(&name);
+	progress_start(&o->progress, "save", j->image);
+	if (archive_write(&src, &t, &res, err) < 0)
+		goto done;
+	progress_end(&o->progress);
+	layout_now(&now);
+	e.project = j->project;
+	e.image = j->image;
+	e.action = j->build ? MANIFEST_ACTION_BUILD : MANIFEST_ACTION_PULL;
+	e.file = strbuf_str(&rel);
+	e.size = (long long)res.size;
+	e.sha256 = res.sha256;
+	e.docker_id = docker_id;
+	e.services = (const char *const *)j->services.items;
+	e.nservices = j->services.n;
+	e.archived_at = strbuf_str(&now);
+	if (manifest_put(&o->manifest, &e, err) < 0 || save_manifest(o, err) < 0)
+		goto done;
+	/* The old file of a re-archived image, when its name changed (gzip → zstd). */
+	if (old && strcmp(old->file, strbuf_str(&rel))) {
+		struct strbuf oldpath = STRBUF_INIT;
+
+		path_join(&oldpath, strbuf_str(&o->arch_dir), old->file);
+		unlink(strbuf_str(&oldpath));
+		strbuf_release(&oldpath);
+	}
+	mb(size, sizeof(size), res.size);
+	printf("[%s] %s -> %s: %s\n", e.action, j->image, strbuf_str(&rel), size);
+	o->new_images++;
+	o->new_bytes += res.size;
+	ret = 0;
+done:
+	strbuf_release(&dir);
+	strbuf_release(&name);
+	strbuf_release(&rel);
+	strbuf_release(&now);
+	return ret;
+}
+
+/* The image ID the engine has for name, or NULL (not there, or an error in err). */
+static char *engine_id(struct archive_cmd *o, const char *name, struct strbuf *err)
+{
+	json_t *info = NULL;
+	char *id = NULL;
+
+	if (image_inspect(&o->engine, name, &info, err) == 1)
+		id = xstrdup_or_null(json_string_value(json_object_get(info, "Id")));
+	json_decref(info);
+	return id;
+}
+
+/* Already archived, intact on disk, and the engine holds nothing newer: skip. */
+static int should_skip(struct archive_cmd *o, const struct plan_job *j,
+		       const struct manifest_entry *old, struct strbuf *note)
+{
+	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT;
+	struct stat st;
+	char *id;
+	int skip;
+
+	if (o->force || !old || !old->sha256 || !*old->sha256)
+		return 0;
+	path_join(&path, strbuf_str(&o->arch_dir), old->file);
+	skip = stat(strbuf_str(&path), &st) == 0 && S_ISREG(st.st_mode);
+	strbuf_release(&path);
+	if (!skip)
+		return 0;
+	id = engine_id(o, j->image, &err);
+	if (id && old->docker_id && strcmp(id, old->docker_id)) {
+		strbuf_addf(note, "the engine's image changed (%.19s, archived %.19s)", id,
+			    old->docker_id);
+		skip = 0;
+	}
+	free(id);
+	strbuf_release(&err);
+	return skip;
+}
+
+static void skip_job(struct archive_cmd *o, const struct plan_job *j,
+		     const struct manifest_entry *old, const char *alias)
+{
+	char size[32];
+
+	mb(size, sizeof(size), (unsigned long long)old->size);
+	printf("[skip] %s (already archived, %s)\n", j->image, size);
+	o->skipped++;
+	if (o->delete) {
+		remove_from_engine(o, j->image);
+		if (alias)
+			remove_from_engine(o, alias);
+	}
+}
+
+static void run_job(struct archive_cmd *o, const struct plan_job *j, int *hook_done)
+{
+	const char *action = j->build ? MANIFEST_ACTION_BUILD : MANIFEST_ACTION_PULL;
+	const struct manifest_entry *old = manifest_find(&o->manifest, j->project, j->image);
+	struct strbuf err = STRBUF_INIT, note = STRBUF_INIT, aliasbuf = STRBUF_INIT;
+	const char *alias = compose_alias(j, &aliasbuf) ? strbuf_str(&aliasbuf) : NULL;
+	char *id = NULL;
+
+	if (should_skip(o, j, old, &note)) {
+		skip_job(o, j, old, alias);
+		goto done;
+	}
+	if (note.len)
+		printf("[update] %s: %s; archiving again\n", j->image, strbuf_str(&note));
+	if (j->build && o->pull_only) {
+		printf("[skip] %s: built, not pulled (--pull-only)\n", j->image);
+		o->skipped++;
+		goto done;
+	}
+	if (j->build && !*hook_done) {
+		*hook_done = 1;
+		run_build_hook(strbuf_str(&o->root_dir), j->project, o->verbose);
+	}
+	if ((j->build ? job_build(&o->runner, j, &id, &err) : job_pull(&o->runner, j, &err)) < 0) {
+		failed(o, action, j->image, strbuf_str(&err));
+		goto done;
+	}
+	free(id);
+	if (!(id = engine_id(o, j->image, &err))) {
+		failed(o, action, j->image, err.len ? strbuf_str(&err) : "the engine does not have it");
+		goto done;
+	}
+	if (alias && image_tag(&o->engine, j->image, alias, "latest", &err) < 0) {
+		/* image_tag wants repo and tag apart: alias ends in ":latest". */
+		failed(o, action, j->image, strbuf_str(&err));
+		goto done;
+	}
+	if (save(o, j, id, alias, old, &err) < 0) {
+		failed(o, action, j->image, strbuf_str(&err));
+		goto done;
+	}
+	if (o->delete) {
+		remove_from_engine(o, j->image);
+		if (alias)
+			remove_from_engine(o, alias);
+	}
+done:
+	free(id);
+	strbuf_release(&err);
+	strbuf_release(&note);
+	strbuf_release(&aliasbuf);
+	fflush(stdout);
+}
+
+static void run_project(struct archive_cmd *o, const char *project)
+{
+	int hook_done = 0;
+
+	printf("=== %s ===\n", project);
+	report_entry_errors(&o->catalog, project, &o->failures);
+	for (size_t i = 0; i < o->plan.n; i++) {
+		const struct plan_job *j = &o->plan.jobs[i];
+
+		if (strcmp(j->project, project))
+			continue;
+		if (o->fail_fast && o->failures.n)
+			return;
+		if (o->dry_run) {
+			struct strbuf rel = STRBUF_INIT, err = STRBUF_INIT;
+
+			layout_rel_path(j->project, j->image, o->codec, &rel, &err);
+			printf("[%s] %s -> %s\n", j->build ? MANIFEST_ACTION_BUILD : MANIFEST_ACTION_PULL,
+			       j->image, rel.len ? strbuf_str(&rel) : strbuf_str(&err));
+			strbuf_release(&rel);
+			strbuf_release(&err);
+			continue;
+		}
+		run_job(o, j, &hook_done);
+	}
+}
+
+static void summary(struct archive_cmd *o)
+{
+	unsigned long long total = 0;
+	char a[32], b[32];
+
+	if (o->dry_run) {
+		printf("\nDry run: nothing was pulled, built or written.\n");
+		return;
+	}
+	for (size_t i = 0; i < manifest_count(&o->manifest); i++)
+		total += (unsigned long long)manifest_at(&o->manifest, i)->size;
+	mb(a, sizeof(a), o->new_bytes);
+	mb(b, sizeof(b), total);
+	printf("\nNew: %zu images, %s\nTotal: %zu images, %s\nSkipped: %zu\nFailures: %zu\n",
+	       o->new_images, a, manifest_count(&o->manifest), b, o->skipped, o->failures.n);
+	for (size_t i = 0; i < o->failures.n; i++)
+		printf("  - %s\n", o->failures.items[i]);
+	printf("Archive: %s\n", strbuf_str(&o->arch_dir));
+}
+
+static int archive_images(struct archive_cmd *o)
+{
+	int code;
+
+	if (!o->dry_run) {
+		if ((code = open_arch_folder(o)) != EXIT_OK)
+			return code;
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+	} else {
+		printf("Archive folder: %s/<the engine's architecture>\n", strbuf_str(&o->base_dir));
+	}
+	progress_init(&o->progress, o->verbose);
+	o->runner = (struct job_runner){ .engine = &o->engine, .progress = &o->progress,
+					 .env = &o->env, .pull = o->pull, .no_cache = o->no_cache,
+					 .verbose = o->verbose };
+	for (size_t i = 0; i < o->catalog.projects.n && !(o->fail_fast && o->failures.n); i++)
+		run_project(o, o->catalog.projects.items[i]);
+	if (o->catalog.projects_failed) {
+		struct strbuf line = STRBUF_INIT;
+
+		strbuf_addf(&line, "%zu project(s) could not be read (see the errors above)",
+			    o->catalog.projects_failed);
+		strlist_add(&o->failures, strbuf_str(&line));
+		strbuf_release(&line);
+	}
+	summary(o);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	progress_release(&o->progress);
+	return o->failures.n ? EXIT_FAILED : EXIT_OK;
+}
+
+static int archive_run(const struct cmd_context *ctx, int argc, char **argv)
+{
+	struct archive_cmd o = { .lock = { .fd = -1 } };
+	const struct opt_def defs[] = {
+		{ "root", 0, OPT_VALUE, &o.root },
+		{ "project", 0, OPT_LIST, &o.projects },
+		{ "exclude", 0, OPT_LIST, &o.excludes },
+		{ "build-tag", 0, OPT_VALUE, &o.build_tag },
+		{ "output-dir", 0, OPT_VALUE, &o.output_dir },
+		{ "compress", 0, OPT_VALUE, &o.compress },
+		{ "level", 0, OPT_VALUE, &o.level_arg },
+		{ "jobs", 0, OPT_VALUE, &o.jobs_arg },
+		{ "force", 0, OPT_FLAG, &o.force },
+		{ "delete", 0, OPT_FLAG, &o.delete },
+		{ "pull", 0, OPT_FLAG, &o.pull },
+		{ "pull-only", 0, OPT_FLAG, &o.pull_only },
+		{ "no-cache", 0, OPT_FLAG, &o.no_cache },
+		{ "fail-fast", 0, OPT_FLAG, &o.fail_fast },
+		{ "dry-run", 0, OPT_FLAG, &o.dry_run },
+		{ "rebuild-manifest", 0, OPT_FLAG, &o.rebuild },
+		{ "verbose", 'v', OPT_FLAG, &o.verbose },
+		{ "host", 'H', OPT_VALUE, &o.host },
+		{ 0 },
+	};
+	int help = 0, nrest = 0, code;
+
+	code = opts_parse(ctx->command, defs, argc, argv, &help, &nrest);
+	if (code == EXIT_OK && help) {
+		fputs(archive_help, stdout);
+		goto out;
+	}
+	if (code != EXIT_OK || (code = archive_check_options(&o, nrest, argv)) != EXIT_OK)
+		goto out;
+	resolve_root(ctx, o.root, &o.root_dir);
+	host_env_from_environ(&o.env);
+	if ((code = archive_scan(&o)) != EXIT_OK)
+		goto out;
+	if (o.rebuild) {
+		code = rebuild_manifests(&o);
+		goto out;
+	}
+	if (!o.dry_run && (code = connect_engine(&o.engine, o.host, o.verbose)) != EXIT_OK)
+		goto out;
+	o.connected = !o.dry_run;
+	code = archive_images(&o);
+out:
+	archive_cmd_release(&o);
+	return code;
+}
+
+const struct command cmd_archive = {
+	.name = "archive",
+	.summary = "stream every image into compressed, hashed archives with a manifest",
+	.help = archive_help,
+	.run = archive_run,
+};
