@@ -4,7 +4,7 @@
 #   make demo                 install deps if missing, run imgvault on examples/
 #   make fuzz FUZZ_TIME=60    run every fuzz target for FUZZ_TIME seconds
 #   make install PREFIX=/usr/local DESTDIR=
-#   make bench                run the benchmarks under bench/
+#   make bench                run the benchmarks under bench/ (catalog, archive)
 
 VERSION := 0.1.0
 PREFIX  ?= /usr/local
@@ -13,7 +13,7 @@ BUILD   ?= build
 SAN     ?=
 CC      ?= cc
 
-PKGS := yaml-0.1 jansson libcrypto libcurl libarchive
+PKGS := yaml-0.1 jansson libcrypto libcurl libarchive libdeflate libzstd zlib
 THREAD_LIBS := -pthread
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(THREAD_LIBS)
@@ -27,7 +27,7 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-f
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRCS := $(wildcard src/util/*.c src/catalog/*.c src/engine/*.c)
+LIB_SRCS := $(wildcard src/util/*.c src/catalog/*.c src/engine/*.c src/codec/*.c src/store/*.c)
 CMD_SRCS := $(wildcard src/cmd/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -92,6 +92,7 @@ uninstall:
 
 bench: deps all
 	bench/catalog
+	bench/archive
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -125,13 +125,14 @@ static int export_stream(void *ctx, int (*sink)(void *, const char *, size_t), v
 }
 
 /* A built image with no image: also gets <compose project>-<service>:latest. */
-static int compose_alias(const struct plan_job *j, struct strbuf *out)
+static int compose_alias(const struct plan_job *j, struct strbuf *repo, struct strbuf *out)
 {
 	const struct catalog_entry *e = j->entry;
 
 	if (!j->build || e->image_ref || !e->compose_project || !e->service)
 		return 0;
-	strbuf_addf(out, "%s-%s:latest", e->compose_project, e->service);
+	strbuf_addf(repo, "%s-%s", e->compose_project, e->service);
+	strbuf_addf(out, "%s:latest", strbuf_str(repo));
 	return strcmp(strbuf_str(out), j->image) != 0;
 }
 
@@ -150,6 +151,7 @@ static int save(struct archive_cmd *o, const struct plan_job *j, const char *doc
 		const char *alias, const struct manifest_entry *old, struct strbuf *err)
 {
 	struct strbuf dir = STRBUF_INIT, name = STRBUF_INIT, rel = STRBUF_INIT, now = STRBUF_INIT;
+	struct strbuf oldpath = STRBUF_INIT;
 	const char *names[2] = { j->image, alias };
 	struct export_ctx x = { &o->engine, names, alias ? 2 : 1 };
 	struct archive_source src = { export_stream, &x };
@@ -185,16 +187,14 @@ static int save(struct archive_cmd *o, const struct plan_job *j, const char *doc
 	e.services = (const char *const *)j->services.items;
 	e.nservices = j->services.n;
 	e.archived_at = strbuf_str(&now);
+	/* The old entry's strings change with the put: keep its file name first. */
+	if (old && strcmp(old->file, strbuf_str(&rel)))
+		path_join(&oldpath, strbuf_str(&o->arch_dir), old->file);
 	if (manifest_put(&o->manifest, &e, err) < 0 || save_manifest(o, err) < 0)
 		goto done;
 	/* The old file of a re-archived image, when its name changed (gzip → zstd). */
-	if (old && strcmp(old->file, strbuf_str(&rel))) {
-		struct strbuf oldpath = STRBUF_INIT;
-
-		path_join(&oldpath, strbuf_str(&o->arch_dir), old->file);
+	if (oldpath.len)
 		unlink(strbuf_str(&oldpath));
-		strbuf_release(&oldpath);
-	}
 	mb(size, sizeof(size), res.size);
 	printf("[%s] %s -> %s: %s\n", e.action, j->image, strbuf_str(&rel), size);
 	o->new_images++;
@@ -205,6 +205,7 @@ done:
 	strbuf_release(&name);
 	strbuf_release(&rel);
 	strbuf_release(&now);
+	strbuf_release(&oldpath);
 	return ret;
 }
 
@@ -267,7 +268,8 @@ static void run_job(struct archive_cmd *o, const struct plan_job *j, int *hook_d
 	const char *action = j->build ? MANIFEST_ACTION_BUILD : MANIFEST_ACTION_PULL;
 	const struct manifest_entry *old = manifest_find(&o->manifest, j->project, j->image);
 	struct strbuf err = STRBUF_INIT, note = STRBUF_INIT, aliasbuf = STRBUF_INIT;
-	const char *alias = compose_alias(j, &aliasbuf) ? strbuf_str(&aliasbuf) : NULL;
+	struct strbuf aliasrepo = STRBUF_INIT;
+	const char *alias = compose_alias(j, &aliasrepo, &aliasbuf) ? strbuf_str(&aliasbuf) : NULL;
 	char *id = NULL;
 
 	if (should_skip(o, j, old, &note)) {
@@ -294,8 +296,7 @@ static void run_job(struct archive_cmd *o, const struct plan_job *j, int *hook_d
 		failed(o, action, j->image, err.len ? strbuf_str(&err) : "the engine does not have it");
 		goto done;
 	}
-	if (alias && image_tag(&o->engine, j->image, alias, "latest", &err) < 0) {
-		/* image_tag wants repo and tag apart: alias ends in ":latest". */
+	if (alias && image_tag(&o->engine, j->image, strbuf_str(&aliasrepo), "latest", &err) < 0) {
 		failed(o, action, j->image, strbuf_str(&err));
 		goto done;
 	}
@@ -313,6 +314,7 @@ done:
 	strbuf_release(&err);
 	strbuf_release(&note);
 	strbuf_release(&aliasbuf);
+	strbuf_release(&aliasrepo);
 	fflush(stdout);
 }
 
