@@ -38,6 +38,7 @@ struct archive_cmd {
 	struct manifest manifest;
 	struct progress progress;
 	struct job_runner runner;
+	const struct plan_job *replacing;	/* whose old entry goes before the rename */
 	size_t new_images, skipped;
 	unsigned long long new_bytes;
 	struct strlist failures;

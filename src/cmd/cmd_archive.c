@@ -146,6 +146,22 @@ static void remove_from_engine(struct archive_cmd *o, const char *name)
 	strbuf_release(&err);
 }
 
+/*
+ * Before a re-archived file replaces the old one, its entry goes: a
+ * kill -9 between the rename and the manifest's rewrite then leaves a
+ * file with no entry (archived again next run), never an entry whose
+ * sha256 the file does not have.
+ */
+static int drop_old_entry(void *ctx, struct strbuf *err)
+{
+	struct archive_cmd *o = ctx;
+
+	if (!o->replacing || !manifest_remove(&o->manifest, o->replacing->project,
+					      o->replacing->image))
+		return 0;
+	return save_manifest(o, err);
+}
+
 /* Export, compress, store, record. 0, or -1 with err set. */
 static int save(struct archive_cmd *o, const struct plan_job *j, const char *docker_id,
 		const char *alias, const struct manifest_entry *old, struct strbuf *err)
@@ -156,7 +172,8 @@ static int save(struct archive_cmd *o, const struct plan_job *j, const char *doc
 	struct export_ctx x = { &o->engine, names, alias ? 2 : 1 };
 	struct archive_source src = { export_stream, &x };
 	struct archive_target t = { .codec = o->codec, .level = o->level, .threads = o->jobs,
-				    .on_temp = track_temp, .on_progress = show_export, .ctx = o };
+				    .on_temp = track_temp, .on_progress = show_export,
+				    .before_commit = drop_old_entry, .ctx = o };
 	struct archive_result res;
 	struct manifest_entry e = { 0 };
 	char size[32];
@@ -172,9 +189,16 @@ static int save(struct archive_cmd *o, const struct plan_job *j, const char *doc
 	}
 	t.dir = strbuf_str(&dir);
 	t.name = strbuf_str(&name);
+	/* The old entry's strings go with it: keep its file name first. */
+	if (old && strcmp(old->file, strbuf_str(&rel)))
+		path_join(&oldpath, strbuf_str(&o->arch_dir), old->file);
+	o->replacing = old ? j : NULL;
 	progress_start(&o->progress, "save", j->image);
-	if (archive_write(&src, &t, &res, err) < 0)
+	ret = archive_write(&src, &t, &res, err);
+	o->replacing = NULL;
+	if (ret < 0)
 		goto done;
+	ret = -1;
 	progress_end(&o->progress);
 	layout_now(&now);
 	e.project = j->project;
@@ -187,9 +211,6 @@ static int save(struct archive_cmd *o, const struct plan_job *j, const char *doc
 	e.services = (const char *const *)j->services.items;
 	e.nservices = j->services.n;
 	e.archived_at = strbuf_str(&now);
-	/* The old entry's strings change with the put: keep its file name first. */
-	if (old && strcmp(old->file, strbuf_str(&rel)))
-		path_join(&oldpath, strbuf_str(&o->arch_dir), old->file);
 	if (manifest_put(&o->manifest, &e, err) < 0 || save_manifest(o, err) < 0)
 		goto done;
 	/* The old file of a re-archived image, when its name changed (gzip → zstd). */
@@ -233,7 +254,9 @@ static int should_skip(struct archive_cmd *o, const struct plan_job *j,
 	if (o->force || !old || !old->sha256 || !*old->sha256)
 		return 0;
 	path_join(&path, strbuf_str(&o->arch_dir), old->file);
-	skip = stat(strbuf_str(&path), &st) == 0 && S_ISREG(st.st_mode);
+	/* A file of another size than recorded is not the one archived. */
+	skip = stat(strbuf_str(&path), &st) == 0 && S_ISREG(st.st_mode) &&
+	       (long long)st.st_size == old->size;
 	strbuf_release(&path);
 	if (!skip)
 		return 0;

@@ -240,7 +240,8 @@ static void transport_error(struct call *c, CURLcode rc, const char *curlmsg)
 		strbuf_addf(&why, "connect to '%s': %s", e->host.address, strerror((int)oserr));
 	if (!why.len)
 		strbuf_addstr(&why, *curlmsg ? curlmsg : curl_easy_strerror(rc));
-	strbuf_addstr(c->err, "cannot reach ");
+	/* Headers came, then the stream broke: the engine was reached. */
+	strbuf_addstr(c->err, c->status > 0 ? "lost the connection to " : "cannot reach ");
 	engine_describe(e, c->err);
 	strbuf_addf(c->err, ": %s", strbuf_str(&why));
 	strbuf_release(&why);

@@ -64,7 +64,8 @@ int archive_write(const struct archive_source *src, const struct archive_target 
 	sha256_writer_hex(hash, out->sha256);
 	out->size = sha256_writer_bytes(hash);
 	out->raw = p.raw;
-	if (atomic_file_commit(af, err) < 0)
+	if ((t->before_commit && t->before_commit(t->ctx, err) < 0) ||
+	    atomic_file_commit(af, err) < 0)
 		goto done;
 	ret = 0;
 done:

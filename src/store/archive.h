@@ -28,6 +28,12 @@ struct archive_target {
 	int threads;			/* 0: one per CPU */
 	/* The temporary's path while it exists ("" once gone), for signal handlers. */
 	void (*on_temp)(void *ctx, const char *temp_path);
+	/*
+	 * Called once every byte is written, just before the file takes
+	 * its final name (e.g. to drop a manifest entry the old file had);
+	 * a negative return abandons it. May be NULL.
+	 */
+	int (*before_commit)(void *ctx, struct strbuf *err);
 	/* Uncompressed bytes read so far; may be NULL. */
 	void (*on_progress)(void *ctx, unsigned long long bytes);
 	void *ctx;

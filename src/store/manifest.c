@@ -87,6 +87,14 @@ static const char *string_of(json_t *obj, const char *key)
 	return json_string_value(json_object_get(obj, key));
 }
 
+/* A key that may be left out or null ("not recorded"): "" then; NULL when of another type. */
+static const char *optional_string_of(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return !v || json_is_null(v) ? "" : json_string_value(v);
+}
+
 /*
  * Point s->e at s->obj's values. A key of the wrong type reads as NULL
  * (size as -1; services that are not an array as one NULL service) so
@@ -113,7 +121,7 @@ static int slot_view(struct manifest_slot *s, struct strbuf *err)
 		.action = string_of(s->obj, "action"),
 		.file = string_of(s->obj, "file"),
 		.size = json_is_integer(size) ? (long long)json_integer_value(size) : -1,
-		.sha256 = string_of(s->obj, "sha256"),
+		.sha256 = optional_string_of(s->obj, "sha256"),
 		.docker_id = string_of(s->obj, "docker_id"),
 		.services = list,
 		.nservices = n,

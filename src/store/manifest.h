@@ -45,7 +45,7 @@ struct manifest_entry {
 	const char *action;		/* MANIFEST_ACTION_PULL or MANIFEST_ACTION_BUILD */
 	const char *file;		/* relative to the arch folder, e.g. "whoami/x_1.tar.gz" */
 	long long size;			/* bytes of the compressed file */
-	const char *sha256;		/* 64 lowercase hex digits, of the compressed file */
+	const char *sha256;		/* 64 lowercase hex digits, of the compressed file; "" when not recorded */
 	const char *docker_id;		/* "sha256:" + 64 lowercase hex digits */
 	const char *const *services;	/* nservices strings (NULL when 0) */
 	size_t nservices;

@@ -112,8 +112,9 @@ int manifest_entry_validate(const struct manifest_entry *e, struct strbuf *err)
 		return -1;
 	if (e->size < 0)
 		return fail(err, "\"size\" must be an integer >= 0");
-	if (!e->sha256 || !manifest_hex64(e->sha256))
-		return fail(err, "\"sha256\" must be 64 lowercase hex digits");
+	/* An entry whose hash was never recorded is archived again, not refused. */
+	if (!e->sha256 || (*e->sha256 && !manifest_hex64(e->sha256)))
+		return fail(err, "\"sha256\" must be 64 lowercase hex digits (or empty)");
 	if (!e->docker_id || strncmp(e->docker_id, "sha256:", 7) ||
 	    !manifest_hex64(e->docker_id + 7))
 		return fail(err, "\"docker_id\" must be \"sha256:\" and 64 lowercase hex digits");

@@ -23,6 +23,11 @@
 #                                SVC_TLS=1 set, or after svc_make_tls, it also
 #                                listens on tcp://127.0.0.1:$SVC_TLS_PORT with
 #                                --tlsverify; exports SVC_TLS_PORT, SVC_TLS_HOST
+#   svc_stop_dockerd [SIGNAL]    stop the private dockerd by its pid with SIGNAL
+#                                (default TERM; KILL cuts it off mid-request),
+#                                and the containerd it started; a later
+#                                svc_start_dockerd starts it again on the same
+#                                data root, with the images it had
 #   svc_start_registry           registry on 127.0.0.1:$SVC_REGISTRY_PORT
 #   svc_start_registry USER PW   another, with htpasswd auth, on
 #                                127.0.0.1:$SVC_AUTH_REGISTRY_PORT
@@ -179,7 +184,8 @@ svc_start_dockerd() {
 	fi
 	dockerd --data-root "$SVC/docker" --exec-root "$SVC/exec" --pidfile "$SVC/dockerd.pid" \
 		-H "unix://$SVC/docker.sock" "${tls[@]}" --iptables=false --ip-masq=false --bridge=none \
-		>"$SVC/dockerd.log" 2>&1 &
+		>>"$SVC/dockerd.log" 2>&1 &
+	SVC_DOCKERD_PID=$!
 	SVC_PIDS+=($!)
 	SVC_DOCKER_HOST=unix://$SVC/docker.sock
 	export SVC_DOCKER_HOST
@@ -189,6 +195,30 @@ svc_start_dockerd() {
 		svc_wait 10 curl -sf --cacert "$SVC/tls/ca.pem" --cert "$SVC/tls/cert.pem" \
 			--key "$SVC/tls/key.pem" "https://127.0.0.1:$SVC_TLS_PORT/_ping" ||
 		{ echo "dockerd's TLS listener does not answer; its log:" >&2; tail -20 "$SVC/dockerd.log" >&2; return 1; }
+}
+
+svc_stop_dockerd() {
+	local sig=${1:-TERM} pid=${SVC_DOCKERD_PID:-} left p keep=()
+	[ -n "$pid" ] || { echo "svc_stop_dockerd: no dockerd started here" >&2; return 1; }
+	left=$(svc_descendants "$pid")
+	disown "$pid" 2>/dev/null # no "Killed" notice from bash
+	kill -"$sig" "$pid" 2>/dev/null
+	svc_wait 20 eval "! svc_alive $pid" || kill -9 "$pid" 2>/dev/null
+	# its containerd outlives a kill -9
+	for p in $left; do
+		svc_alive "$p" && kill "$p" 2>/dev/null
+	done
+	for p in $left; do
+		svc_wait 5 eval "! svc_alive $p" || kill -9 "$p" 2>/dev/null
+	done
+	# An orphan containerd may stay a zombie (when nothing reaps it), which
+	# the next dockerd would take for a running one by its pid file.
+	rm -f "$SVC/exec/containerd/containerd.pid"
+	for p in "${SVC_PIDS[@]}"; do
+		[ "$p" = "$pid" ] || keep+=("$p")
+	done
+	SVC_PIDS=("${keep[@]}")
+	SVC_DOCKERD_PID=
 }
 
 svc_start_registry() {

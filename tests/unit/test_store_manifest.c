@@ -94,6 +94,18 @@ static const struct parse_case parse_cases[] = {
 	  "{\"images\": [{\"project\": \"p\", \"image\": \"i\", \"action\": \"pull+save\", \"file\": \"f\", "
 	  "\"size\": 1, \"sha256\": \"" "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef" "\"}]}",
 	  0, "\"sha256\" must be 64 lowercase hex digits" },
+	{ "sha256 left out: not recorded, accepted (the image is archived again)",
+	  "{\"images\": [{\"project\": \"p\", \"image\": \"i:1\", \"action\": \"pull+save\", "
+	  "\"file\": \"p/i_1.tar.gz\", \"size\": 1, \"docker_id\": \"sha256:" H64B "\", "
+	  "\"services\": [], \"archived_at\": \"2026-11-26T19:00:00+00:00\"}]}", 1, NULL },
+	{ "sha256 null or empty: not recorded, accepted",
+	  "{\"images\": [{\"project\": \"p\", \"image\": \"i:1\", \"action\": \"pull+save\", "
+	  "\"file\": \"p/i_1.tar.gz\", \"size\": 1, \"sha256\": null, \"docker_id\": \"sha256:" H64B "\", "
+	  "\"services\": [], \"archived_at\": \"2026-11-26T19:00:00+00:00\"}]}", 1, NULL },
+	{ "sha256 of another type is refused",
+	  "{\"images\": [{\"project\": \"p\", \"image\": \"i:1\", \"action\": \"pull+save\", "
+	  "\"file\": \"p/i_1.tar.gz\", \"size\": 1, \"sha256\": 42}]}", 0,
+	  "\"sha256\" must be 64 lowercase hex digits" },
 	{ "docker_id without its algorithm",
 	  "{\"images\": [{\"project\": \"p\", \"image\": \"i\", \"action\": \"build+save\", \"file\": \"f\", "
 	  "\"size\": 1, \"sha256\": \"" H64 "\", \"docker_id\": \"" H64 "\"}]}", 0,
