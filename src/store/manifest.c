@@ -218,7 +218,8 @@ fail:
 	return -1;
 }
 
-static int check_root(struct manifest *m, json_t *root, struct strbuf *err)
+static int check_root(struct manifest *m, json_t *root, struct strlist *rejected,
+		      struct strbuf *err)
 {
 	json_t *images = json_object_get(root, "images");
 	struct strbuf key = STRBUF_INIT;
@@ -242,10 +243,20 @@ static int check_root(struct manifest *m, json_t *root, struct strbuf *err)
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (load_entry(m, json_array_get(images, i), i, &key, err) < 0) {
+		struct strbuf why = STRBUF_INIT;
+
+		if (load_entry(m, json_array_get(images, i), i, &key, &why) < 0) {
+			/* Leniently, a bad entry is set aside and the others load. */
+			if (rejected && strlist_add(rejected, strbuf_str(&why)) == 0) {
+				strbuf_release(&why);
+				continue;
+			}
+			strbuf_addstr(err, strbuf_str(&why));
+			strbuf_release(&why);
 			strbuf_release(&key);
 			return -1;
 		}
+		strbuf_release(&why);
 	}
 	strbuf_release(&key);
 	json_object_del(root, "images");
@@ -260,8 +271,8 @@ static void error_prefix(struct strbuf *err, const char *name)
 	strbuf_addstr(err, "': ");
 }
 
-int manifest_parse(struct manifest *m, const char *text, size_t len,
-		   const char *name, struct strbuf *err)
+static int parse(struct manifest *m, const char *text, size_t len, const char *name,
+		 struct strlist *rejected, struct strbuf *err)
 {
 	struct strbuf why = STRBUF_INIT;
 	json_error_t je;
@@ -281,7 +292,7 @@ int manifest_parse(struct manifest *m, const char *text, size_t len,
 	}
 	if (!json_is_object(root)) {
 		strbuf_addstr(&why, "the top level must be an object");
-	} else if (check_root(m, root, &why) == 0) {
+	} else if (check_root(m, root, rejected, &why) == 0) {
 		strbuf_release(&why);
 		return 0;
 	}
@@ -293,7 +304,14 @@ int manifest_parse(struct manifest *m, const char *text, size_t len,
 	return -1;
 }
 
-int manifest_load(struct manifest *m, const char *path, struct strbuf *err)
+int manifest_parse(struct manifest *m, const char *text, size_t len,
+		   const char *name, struct strbuf *err)
+{
+	return parse(m, text, len, name, NULL, err);
+}
+
+static int load(struct manifest *m, const char *path, struct strlist *rejected,
+		struct strbuf *err)
 {
 	struct strbuf data = STRBUF_INIT, why = STRBUF_INIT;
 	int r = file_read_all(path, MANIFEST_MAX_BYTES, &data, &why);
@@ -307,11 +325,22 @@ int manifest_load(struct manifest *m, const char *path, struct strbuf *err)
 		strbuf_addf(err, "%s" REBUILD_HINT, strbuf_str(&why));
 		r = -1;
 	} else {
-		r = manifest_parse(m, strbuf_str(&data), data.len, path, err);
+		r = parse(m, strbuf_str(&data), data.len, path, rejected, err);
 	}
 	strbuf_release(&data);
 	strbuf_release(&why);
 	return r;
+}
+
+int manifest_load(struct manifest *m, const char *path, struct strbuf *err)
+{
+	return load(m, path, NULL, err);
+}
+
+int manifest_load_lenient(struct manifest *m, const char *path, struct strlist *rejected,
+			  struct strbuf *err)
+{
+	return load(m, path, rejected, err);
 }
 
 static int set_string(json_t *obj, const char *key, const char *value, struct strbuf *err)

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "../util/strbuf.h"
+#include "../util/strlist.h"
 #include "../util/strmap.h"
 
 #define MANIFEST_NAME "manifest.json"
@@ -28,6 +29,8 @@
 #define MANIFEST_MAX_PATH 4096		/* bytes in "file" */
 #define MANIFEST_MAX_COMPONENT 255	/* bytes in one component of "file" */
 
+/* No archive file is this big: a larger size is an error in the manifest. */
+#define MANIFEST_MAX_SIZE (16LL << 40)
 #define MANIFEST_ACTION_PULL "pull+save"
 #define MANIFEST_ACTION_BUILD "build+save"
 
@@ -88,6 +91,14 @@ int manifest_parse(struct manifest *m, const char *text, size_t len,
  * manifest and 0; an unreadable or too large one is an error.
  */
 int manifest_load(struct manifest *m, const char *path, struct strbuf *err);
+/*
+ * manifest_load for reading only (restore): an entry that fails its
+ * checks is left out, its message ("images[3] (project 'p', image 'i'):
+ * \"size\" must be …") added to rejected, and the others load. The file
+ * as a whole (JSON, top-level shape) must still be right.
+ */
+int manifest_load_lenient(struct manifest *m, const char *path, struct strlist *rejected,
+			  struct strbuf *err);
 void manifest_free(struct manifest *m);
 
 static inline size_t manifest_count(const struct manifest *m) { return m->n; }

@@ -112,6 +112,8 @@ int manifest_entry_validate(const struct manifest_entry *e, struct strbuf *err)
 		return -1;
 	if (e->size < 0)
 		return fail(err, "\"size\" must be an integer >= 0");
+	if (e->size > MANIFEST_MAX_SIZE)
+		return fail(err, "\"size\" is absurd (more than 16 TiB)");
 	/* An entry whose hash was never recorded is archived again, not refused. */
 	if (!e->sha256 || (*e->sha256 && !manifest_hex64(e->sha256)))
 		return fail(err, "\"sha256\" must be 64 lowercase hex digits (or empty)");

@@ -1,0 +1,443 @@
+/*
+ * restore: load archives back into an engine, each only after its
+ * SHA-256 equals the manifest's, and check afterwards that the engine
+ * holds the manifest's image ID under the image's name. Files are hashed
+ * on several threads before the first load; loads go one at a time,
+ * decompressed on the fly (the engine gets the plain tar, which every
+ * engine reads and loads fastest — zstd included on Engine 20.10).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../codec/unpack.h"
+#include "../engine/images.h"
+#include "../store/layout.h"
+#include "../store/manifest.h"
+#include "../store/verify.h"
+#include "../util/path.h"
+#include "common.h"
+
+static const char restore_help[] =
+	"usage: imgvault restore [OPTIONS]      (also: image-restore)\n"
+	"\n"
+	"Load archived images back into a Docker engine. Each file's SHA-256 must\n"
+	"equal the manifest's before a byte of it reaches the engine; afterwards\n"
+	"the engine must hold the manifest's image ID under the image's name.\n"
+	"\n"
+	"Options:\n"
+	"  --archive-dir=PATH the arch folder holding manifest.json (default:\n"
+	"                     <base>/<the engine's architecture>, the base as for\n"
+	"                     'imgvault archive')\n"
+	"  --root=DIR         projects root (for the default archive base)\n"
+	"  --project=NAME     only this project (repeatable)\n"
+	"  --force            load even images the engine already holds\n"
+	"  --dry-run          verify the files and print what would be loaded\n"
+	"  --jobs=N           files hashed at once (default: one per CPU)\n"
+	"  -v, --verbose      show the ssh command\n"
+	"  -H, --host=URL     the engine (as for 'imgvault build')\n"
+	"  -h, --help         show this help\n"
+	"\n"
+	"Exit status: 0 all done; 1 an image failed (the others were restored);\n"
+	"2 usage error, no or unreadable manifest, or the engine cannot be reached.\n";
+
+struct restore_cmd {
+	const char *root, *archive_dir, *host, *jobs_arg;
+	struct strlist projects;
+	int force, dry_run, verbose, jobs;
+	struct strbuf root_dir, arch_dir, arch_real;
+	struct engine engine;
+	int connected;
+	struct manifest manifest;
+	size_t restored, skipped;
+	struct strlist failures;
+};
+
+/* One image to load: its entry and what hashing it found. */
+struct load_item {
+	const struct manifest_entry *e;
+	struct verify_result r;
+};
+
+struct hash_pool {
+	const char *arch_real;
+	struct load_item *items;
+	size_t n, next;
+	pthread_mutex_t lock;
+};
+
+static void *hash_worker(void *arg)
+{
+	struct hash_pool *p = arg;
+	size_t bufsize = (size_t)1 << 20;
+	unsigned char *buf = malloc(bufsize);
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&p->lock);
+		i = p->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (i >= p->n)
+			break;
+		if (!buf) {
+			p->items[i].r.status = VERIFY_CORRUPT;
+			strbuf_addstr(&p->items[i].r.why, "out of memory");
+			continue;
+		}
+		verify_entry(p->arch_real, p->items[i].e, 0, buf, bufsize, &p->items[i].r);
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Hash every item on `jobs` threads (the caller's thread counts as one). */
+static void hash_all(const char *arch_real, struct load_item *items, size_t n, int jobs)
+{
+	struct hash_pool p = { arch_real, items, n, 0, PTHREAD_MUTEX_INITIALIZER };
+	pthread_t t[64];
+	int started = 0;
+
+	if (jobs <= 0)
+		jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (jobs > 64)
+		jobs = 64;
+	for (int i = 1; i < jobs && (size_t)i < n; i++)
+		if (pthread_create(&t[started], NULL, hash_worker, &p) == 0)
+			started++;
+	hash_worker(&p);
+	for (int i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+}
+
+static void failed(struct restore_cmd *o, const char *image, const char *why)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	strbuf_addf(&line, "%s: %s", image, why);
+	strlist_add(&o->failures, strbuf_str(&line));
+	strbuf_release(&line);
+}
+
+static void mb(char *buf, size_t len, unsigned long long bytes)
+{
+	snprintf(buf, len, "%.1f MB", (double)bytes / 1e6);
+}
+
+static ssize_t read_unpack(void *ctx, char *buf, size_t n)
+{
+	return unpack_read(ctx, buf, n);
+}
+
+/* The engine's image ID for name, or NULL. */
+static char *engine_id(struct restore_cmd *o, const char *name)
+{
+	json_t *info = NULL;
+	struct strbuf err = STRBUF_INIT;
+	char *id = NULL;
+
+	if (image_inspect(&o->engine, name, &info, &err) == 1)
+		id = xstrdup_or_null(json_string_value(json_object_get(info, "Id")));
+	json_decref(info);
+	strbuf_release(&err);
+	return id;
+}
+
+/* Stream the verified file into the engine; then check what it holds. */
+static int load(struct restore_cmd *o, const struct manifest_entry *e, const char *path,
+		struct strbuf *err)
+{
+	struct unpack *u = unpack_open(path, err);
+	struct strlist loaded = STRLIST_INIT;
+	char hex[65];
+	unsigned long long size = 0;
+	char *id = NULL;
+	int ret = -1;
+
+	if (!u)
+		return -1;
+	if (image_load(&o->engine, read_unpack, u, &loaded, err) < 0) {
+		if (*unpack_error(u)) {
+			strbuf_reset(err);
+			strbuf_addstr(err, unpack_error(u));
+		}
+		goto done;
+	}
+	unpack_digest(u, hex, &size);
+	/* The file changed after it was verified: what was loaded is not trusted. */
+	if (strcmp(hex, e->sha256) || size != (unsigned long long)e->size) {
+		strbuf_addf(err, "'%s' changed while it was loaded (sha256 now %.12s…); the "
+			    "loaded image is removed", e->file, hex);
+		for (size_t i = 0; i < loaded.n; i++) {
+			struct strbuf ignored = STRBUF_INIT;
+
+			image_remove(&o->engine, loaded.items[i], 1, &ignored);
+			strbuf_release(&ignored);
+		}
+		goto done;
+	}
+	id = engine_id(o, e->image);
+	if (!id)
+		strbuf_addf(err, "after loading, the engine has no image '%s' (the archive "
+			    "names %s)", e->image, loaded.n ? loaded.items[0] : "nothing");
+	else if (strcmp(id, e->docker_id))
+		strbuf_addf(err, "after loading, the engine holds %.19s under '%s', not the "
+			    "manifest's %.19s", id, e->image, e->docker_id);
+	else
+		ret = 0;
+done:
+	free(id);
+	strlist_free(&loaded);
+	unpack_close(u);
+	return ret;
+}
+
+static void restore_item(struct restore_cmd *o, struct load_item *it)
+{
+	const struct manifest_entry *e = it->e;
+	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT;
+	char size[32];
+
+	mb(size, sizeof(size), (unsigned long long)e->size);
+	switch (it->r.status) {
+	case VERIFY_OK:
+		break;
+	case VERIFY_MISMATCH:
+		printf("HASH MISMATCH: %s\n  %s\n  not loaded\n", e->image, strbuf_str(&it->r.why));
+		failed(o, e->image, "hash mismatch; not loaded — run 'imgvault verify'");
+		goto done;
+	case VERIFY_MISSING:
+		printf("[missing] %s: '%s' is not there\n", e->image, e->file);
+		failed(o, e->image, "archive file missing");
+		goto done;
+	default:
+		printf("[refused] %s: %s\n", e->image, strbuf_str(&it->r.why));
+		failed(o, e->image, strbuf_str(&it->r.why));
+		goto done;
+	}
+	if (o->dry_run) {
+		printf("[restore] %s (%s, verified) <- %s\n", e->image, size, e->file);
+		goto done;
+	}
+	path_join(&path, strbuf_str(&o->arch_real), e->file);
+	if (load(o, e, strbuf_str(&path), &err) < 0) {
+		printf("[restore] %s: failed: %s\n", e->image, strbuf_str(&err));
+		failed(o, e->image, strbuf_str(&err));
+		goto done;
+	}
+	printf("[restore] %s (%s, verified) <- %s: loaded\n", e->image, size, e->file);
+	o->restored++;
+done:
+	fflush(stdout);
+	strbuf_release(&path);
+	strbuf_release(&err);
+}
+
+static int selected(const struct restore_cmd *o, const char *project)
+{
+	return !o->projects.n || strlist_has(&o->projects, project);
+}
+
+/* Already there under the manifest's ID (and not --force): skip. */
+static int already_there(struct restore_cmd *o, const struct manifest_entry *e)
+{
+	char *id;
+	int same;
+
+	if (o->force)
+		return 0;
+	id = engine_id(o, e->image);
+	same = id && !strcmp(id, e->docker_id);
+	free(id);
+	return same;
+}
+
+static void restore_all(struct restore_cmd *o)
+{
+	size_t n = manifest_count(&o->manifest), k = 0;
+	struct load_item *items = calloc(n ? n : 1, sizeof(*items));
+	const char *project = NULL;
+
+	if (!items) {
+		failed(o, "restore", "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct manifest_entry *e = manifest_at(&o->manifest, i);
+		char size[32];
+
+		if (!selected(o, e->project))
+			continue;
+		if (!*e->sha256) {
+			printf("[refused] %s: the manifest records no sha256 for it\n", e->image);
+			failed(o, e->image, "no sha256 in the manifest; run 'imgvault archive' again");
+			continue;
+		}
+		if (already_there(o, e)) {
+			mb(size, sizeof(size), (unsigned long long)e->size);
+			printf("[skip] %s (already exists, %s)\n", e->image, size);
+			o->skipped++;
+			continue;
+		}
+		items[k++].e = e;
+	}
+	hash_all(strbuf_str(&o->arch_real), items, k, o->jobs);
+	for (size_t i = 0; i < k; i++) {
+		if (!project || strcmp(project, items[i].e->project)) {
+			project = items[i].e->project;
+			printf("=== %s ===\n", project);
+		}
+		restore_item(o, &items[i]);
+		strbuf_release(&items[i].r.why);
+	}
+	free(items);
+}
+
+static int find_folder(struct restore_cmd *o)
+{
+	struct strbuf err = STRBUF_INIT, base = STRBUF_INIT, path = STRBUF_INIT;
+	struct strlist rejected = STRLIST_INIT;
+	char *arch = NULL, *real;
+	int code = EXIT_USAGE;
+
+	if (o->archive_dir) {
+		strbuf_addstr(&o->arch_dir, o->archive_dir);
+	} else {
+		const struct engine_host *h = &o->engine.host;
+		struct layout_base_in in = { .env = getenv("IMAGE_ARCHIVE_DIR"),
+					     .root = strbuf_str(&o->root_dir),
+					     .context = h->context ? h->context : "default" };
+
+		if (engine_info_arch(&o->engine, &arch, &err) < 0 ||
+		    layout_base_dir(&in, &base, &err) < 0 ||
+		    layout_arch_dir(strbuf_str(&base), arch, &o->arch_dir, &err) < 0) {
+			say_error("archive folder: %s", strbuf_str(&err));
+			goto done;
+		}
+	}
+	if (!(real = realpath(strbuf_str(&o->arch_dir), NULL))) {
+		say_error("archive folder '%s': %m; name it with --archive-dir",
+			  strbuf_str(&o->arch_dir));
+		goto done;
+	}
+	strbuf_addstr(&o->arch_real, real);
+	free(real);
+	path_join(&path, strbuf_str(&o->arch_real), "manifest.json");
+	if (access(strbuf_str(&path), F_OK) < 0) {
+		say_error("no manifest.json in '%s'; is it an archive folder? (run "
+			  "'imgvault archive --rebuild-manifest' to make one)", strbuf_str(&o->arch_real));
+		goto done;
+	}
+	if (manifest_load_lenient(&o->manifest, strbuf_str(&path), &rejected, &err) < 0) {
+		say_error("%s", strbuf_str(&err));
+		goto done;
+	}
+	for (size_t i = 0; i < rejected.n; i++) {
+		struct strbuf line = STRBUF_INIT;
+
+		strbuf_addf(&line, "manifest entry %s", rejected.items[i]);
+		say_error("%s; skipped", strbuf_str(&line));
+		strlist_add(&o->failures, strbuf_str(&line));
+		strbuf_release(&line);
+	}
+	code = EXIT_OK;
+done:
+	free(arch);
+	strlist_free(&rejected);
+	strbuf_release(&err);
+	strbuf_release(&base);
+	strbuf_release(&path);
+	return code;
+}
+
+static int projects_in_manifest(struct restore_cmd *o)
+{
+	for (size_t i = 0; i < o->projects.n; i++) {
+		int found = 0;
+
+		for (size_t k = 0; k < manifest_count(&o->manifest) && !found; k++)
+			found = !strcmp(manifest_at(&o->manifest, k)->project, o->projects.items[i]);
+		if (!found) {
+			say_error("no project '%s' in the manifest of '%s'", o->projects.items[i],
+				  strbuf_str(&o->arch_real));
+			return EXIT_USAGE;
+		}
+	}
+	return EXIT_OK;
+}
+
+static void summary(struct restore_cmd *o)
+{
+	if (o->dry_run)
+		printf("\nDry run: files verified, nothing loaded.\n");
+	else
+		printf("\nRestored: %zu images\n", o->restored);
+	printf("Skipped: %zu (already exist)\nFailures: %zu\n", o->skipped, o->failures.n);
+	for (size_t i = 0; i < o->failures.n; i++)
+		printf("  - %s\n", o->failures.items[i]);
+}
+
+static int restore_run(const struct cmd_context *ctx, int argc, char **argv)
+{
+	struct restore_cmd o = { 0 };
+	const struct opt_def defs[] = {
+		{ "root", 0, OPT_VALUE, &o.root },
+		{ "archive-dir", 0, OPT_VALUE, &o.archive_dir },
+		{ "project", 0, OPT_LIST, &o.projects },
+		{ "force", 0, OPT_FLAG, &o.force },
+		{ "dry-run", 0, OPT_FLAG, &o.dry_run },
+		{ "jobs", 0, OPT_VALUE, &o.jobs_arg },
+		{ "verbose", 'v', OPT_FLAG, &o.verbose },
+		{ "host", 'H', OPT_VALUE, &o.host },
+		{ 0 },
+	};
+	int help = 0, nrest = 0, code;
+
+	code = opts_parse(ctx->command, defs, argc, argv, &help, &nrest);
+	if (code == EXIT_OK && help) {
+		fputs(restore_help, stdout);
+		goto out;
+	}
+	if (code != EXIT_OK)
+		goto out;
+	if (nrest) {
+		say_error("restore: unexpected argument '%s'; see 'imgvault restore --help'", argv[1]);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if (o.jobs_arg && ((o.jobs = atoi(o.jobs_arg)) < 1 || o.jobs > 64 ||
+			   strspn(o.jobs_arg, "0123456789") != strlen(o.jobs_arg))) {
+		say_error("restore: --jobs must be a whole number from 1 to 64, not '%s'", o.jobs_arg);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	resolve_root(ctx, o.root, &o.root_dir);
+	if ((code = connect_engine(&o.engine, o.host, o.verbose)) != EXIT_OK)
+		goto out;
+	o.connected = 1;
+	if ((code = find_folder(&o)) != EXIT_OK || (code = projects_in_manifest(&o)) != EXIT_OK)
+		goto out;
+	printf("Restoring from %s\n", strbuf_str(&o.arch_real));
+	restore_all(&o);
+	summary(&o);
+	code = o.failures.n ? EXIT_FAILED : EXIT_OK;
+out:
+	if (o.connected)
+		engine_close(&o.engine);
+	manifest_free(&o.manifest);
+	strbuf_release(&o.root_dir);
+	strbuf_release(&o.arch_dir);
+	strbuf_release(&o.arch_real);
+	strlist_free(&o.projects);
+	strlist_free(&o.failures);
+	return code;
+}
+
+const struct command cmd_restore = {
+	.name = "restore",
+	.summary = "load archives back into an engine, each only after proving it intact",
+	.help = restore_help,
+	.run = restore_run,
+};
