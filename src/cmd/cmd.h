@@ -43,6 +43,8 @@ struct command {
 extern const struct command cmd_catalog;
 extern const struct command cmd_build;
 extern const struct command cmd_archive;
+extern const struct command cmd_restore;
+extern const struct command cmd_verify;
 
 /*
  * Parse argv[1..] against defs: --name=value, --name value, -x value,

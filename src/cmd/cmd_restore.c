@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../codec/sha256.h"
 #include "../codec/unpack.h"
 #include "../engine/images.h"
 #include "../store/layout.h"
@@ -194,6 +195,24 @@ done:
 	return ret;
 }
 
+/* Both hashes, even when the sizes already differ. */
+static void mismatch(struct restore_cmd *o, const struct manifest_entry *e)
+{
+	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT;
+	char hex[65] = "?";
+	unsigned long long size = 0;
+
+	path_join(&path, strbuf_str(&o->arch_real), e->file);
+	if (sha256_file(strbuf_str(&path), hex, &size, &err) < 0)
+		snprintf(hex, sizeof(hex), "?");
+	printf("HASH MISMATCH: %s\n  expected sha256 %s (%lld bytes)\n"
+	       "  actual   sha256 %s (%llu bytes)\n  not loaded: %s\n",
+	       e->image, e->sha256, e->size, hex, size, e->file);
+	failed(o, e->image, "hash mismatch; not loaded — run 'imgvault verify'");
+	strbuf_release(&path);
+	strbuf_release(&err);
+}
+
 static void restore_item(struct restore_cmd *o, struct load_item *it)
 {
 	const struct manifest_entry *e = it->e;
@@ -205,8 +224,7 @@ static void restore_item(struct restore_cmd *o, struct load_item *it)
 	case VERIFY_OK:
 		break;
 	case VERIFY_MISMATCH:
-		printf("HASH MISMATCH: %s\n  %s\n  not loaded\n", e->image, strbuf_str(&it->r.why));
-		failed(o, e->image, "hash mismatch; not loaded — run 'imgvault verify'");
+		mismatch(o, e);
 		goto done;
 	case VERIFY_MISSING:
 		printf("[missing] %s: '%s' is not there\n", e->image, e->file);

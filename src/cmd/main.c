@@ -11,6 +11,8 @@ static const struct command *const commands[] = {
 	&cmd_catalog,
 	&cmd_build,
 	&cmd_archive,
+	&cmd_restore,
+	&cmd_verify,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

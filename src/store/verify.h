@@ -33,10 +33,11 @@ enum verify_status {
 
 /*
  * One file's outcome. file is the manifest's "file" (or, for an orphan,
- * "project/name" as found), borrowed from the manifest or owned by the
- * run; both stay valid only during the callback. why says what is wrong
- * (empty when ok): "size expected 10, got 7", "sha256 expected …, got …",
- * or the reason a file is corrupt. size is the file's size on disk.
+ * "project/name" as found; NULL for an entry the manifest set aside, whose
+ * why then names it), borrowed from the manifest or owned by the run; both
+ * stay valid only during the callback. why says what is wrong (empty when
+ * ok): "size expected 10, got 7", "sha256 expected …, got …", or the
+ * reason a file is corrupt. size is the file's size on disk.
  */
 struct verify_result {
 	enum verify_status status;
@@ -49,6 +50,12 @@ struct verify_opts {
 	int deep;				/* also read every archive through (above) */
 	int jobs;				/* worker threads; <= 0: one per online CPU */
 	const struct strlist *projects;		/* only these projects; NULL or empty: all */
+	/*
+	 * The messages manifest_load_lenient gave for the entries it set
+	 * aside, or NULL: each is reported first, as VERIFY_CORRUPT with
+	 * file NULL, whatever projects says (its project may be the bad key).
+	 */
+	const struct strlist *rejected;
 };
 
 struct verify_counts {
@@ -60,15 +67,26 @@ typedef void verify_report_fn(void *ctx, const struct verify_result *r);
 /*
  * Check every entry of m (of the chosen projects) against the files under
  * arch_dir, then look for orphans there. report is called on the caller's
- * thread once per entry, in manifest order, then once per orphan, sorted
- * by name; counts (zeroed first) add them up. Returns 0, or -1 with err
- * set when the run could not be made at all (arch_dir unusable, out of
- * memory) or a project folder could not be listed for orphans (the
- * entries were still reported).
+ * thread once per rejected entry (verify_opts), then once per entry, in
+ * manifest order, then once per orphan, sorted by name; counts (zeroed
+ * first) add them up. Returns 0; 1 when a project folder could not be
+ * listed for orphans (err says which; everything else was checked and
+ * reported); or -1 with err set when nothing could be checked (arch_dir
+ * unusable, out of memory).
  */
 int verify_run(const char *arch_dir, const struct manifest *m, const struct verify_opts *opts,
 	       verify_report_fn *report, void *ctx, struct verify_counts *counts,
 	       struct strbuf *err);
+
+/*
+ * While an archive run writes into arch_dir (it holds the exclusive lock
+ * on LOCK_FILE_NAME there), files come and go under the manifest: take
+ * the lock shared, without waiting. 0 with *fd to pass to verify_unlock
+ * (-1 when no lock file can be opened: a read-only folder), or -1 with err
+ * set when an archive run holds it.
+ */
+int verify_lock(const char *arch_dir, int *fd, struct strbuf *err);
+void verify_unlock(int fd);
 
 /*
  * Check one entry: resolve its file under arch_real (arch_dir as realpath
@@ -94,7 +112,9 @@ enum verify_status verify_resolve(const char *arch_real, const char *file, struc
  * Classify a file of got_size bytes hashing to got_sha (NULL when not
  * hashed because the sizes differ) against what the manifest wants:
  * VERIFY_OK, or VERIFY_MISMATCH with why set ("size expected 10, got 7";
- * "sha256 expected <64 hex>, got <64 hex>"). The size is checked first.
+ * "sha256 expected <64 hex>, got <64 hex>"; an empty want_sha, which the
+ * manifest allows for a hash never recorded, never matches). The size is
+ * checked first.
  */
 enum verify_status verify_compare(long long want_size, const char *want_sha,
 				  unsigned long long got_size, const char *got_sha,
