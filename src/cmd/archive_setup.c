@@ -75,41 +75,19 @@ static char *context_name(const struct host_env *env, const char *flag)
 
 int archive_scan(struct archive_cmd *o)
 {
-	struct strbuf tag = STRBUF_INIT, err = STRBUF_INIT;
-	struct catalog_report rep = { report_warning, report_error, &o->counts };
-	struct catalog_options opt = { .report = &rep };
+	struct strbuf err = STRBUF_INIT;
+	const struct tree_scan t = { strbuf_str(&o->root_dir), o->build_tag, &o->projects,
+				     &o->excludes, &o->counts };
 	char *ctx = context_name(&o->env, o->host);
 	struct layout_base_in in = { .output_dir = o->output_dir, .env = getenv("IMAGE_ARCHIVE_DIR"),
 				     .root = strbuf_str(&o->root_dir), .context = ctx };
-	int code = EXIT_USAGE;
+	int code = scan_tree("archive", &t, &o->catalog, &o->plan);
 
-	if (resolve_build_tag(o->build_tag, &tag) < 0) {
-		say_error("archive: invalid build tag '%s' (letters, digits, '_', '.', '-'; "
-			  "at most 128, not starting with '.' or '-')", strbuf_str(&tag));
-		goto done;
-	}
-	opt.root = strbuf_str(&o->root_dir);
-	opt.build_tag = strbuf_str(&tag);
-	opt.projects = strlist_argv(&o->projects);
-	opt.excludes = strlist_argv(&o->excludes);
-	if (catalog_scan(&o->catalog, &opt, &err) < 0) {
-		say_error("%s", strbuf_str(&err));
-		goto done;
-	}
-	if (projects_exist(&o->projects, &o->catalog.projects, opt.root) != EXIT_OK)
-		goto done;
-	if (plan_from_catalog(&o->plan, &o->catalog) < 0) {
-		say_error("out of memory");
-		goto done;
-	}
-	if (layout_base_dir(&in, &o->base_dir, &err) < 0) {
+	if (code == EXIT_OK && layout_base_dir(&in, &o->base_dir, &err) < 0) {
 		say_error("archive folder: %s", strbuf_str(&err));
-		goto done;
+		code = EXIT_USAGE;
 	}
-	code = EXIT_OK;
-done:
 	free(ctx);
-	strbuf_release(&tag);
 	strbuf_release(&err);
 	return code;
 }

@@ -77,13 +77,17 @@ static void on_signal(int sig)
 
 static void track_temp(void *ctx, const char *path)
 {
+	sigset_t all, old;
+
 	(void)ctx;
-	/* Keep the handler from reading a half-copied path. */
-	current_temp[0] = 0;
-	if (strlen(path) < sizeof(current_temp)) {
-		memcpy(current_temp + 1, path + 1, strlen(path));
-		current_temp[0] = path[0];
-	}
+	/* The handler never sees a half-copied path: signals wait for the copy. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if (strlen(path) < sizeof(current_temp))
+		memcpy(current_temp, path, strlen(path) + 1);
+	else
+		current_temp[0] = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 static void show_export(void *ctx, unsigned long long bytes)

@@ -286,38 +286,6 @@ static int check_options(struct build_cmd *o, int nrest, char **argv)
 	return EXIT_OK;
 }
 
-static int scan(struct build_cmd *o, struct catalog *c, struct plan *p)
-{
-	struct strbuf tag = STRBUF_INIT, err = STRBUF_INIT;
-	struct catalog_report rep = { report_warning, report_error, &o->counts };
-	struct catalog_options opt = { .report = &rep };
-	int code = EXIT_OK;
-
-	if (resolve_build_tag(o->build_tag, &tag) < 0) {
-		say_error("build: invalid build tag '%s' (letters, digits, '_', '.', '-'; "
-			  "at most 128, not starting with '.' or '-')", strbuf_str(&tag));
-		code = EXIT_USAGE;
-		goto done;
-	}
-	opt.root = strbuf_str(&o->root_dir);
-	opt.build_tag = strbuf_str(&tag);
-	opt.projects = strlist_argv(&o->projects);
-	opt.excludes = strlist_argv(&o->excludes);
-	if (catalog_scan(c, &opt, &err) < 0) {
-		say_error("%s", strbuf_str(&err));
-		code = EXIT_USAGE;
-	} else if ((code = projects_exist(&o->projects, &c->projects, opt.root)) != EXIT_OK) {
-		/* said */
-	} else if (plan_from_catalog(p, c) < 0) {
-		say_error("out of memory");
-		code = EXIT_USAGE;
-	}
-done:
-	strbuf_release(&tag);
-	strbuf_release(&err);
-	return code;
-}
-
 static int build_run(const struct cmd_context *ctx, int argc, char **argv)
 {
 	struct build_cmd o = { 0 };
@@ -350,7 +318,9 @@ static int build_run(const struct cmd_context *ctx, int argc, char **argv)
 		goto out;
 	resolve_root(ctx, o.root, &o.root_dir);
 	host_env_from_environ(&o.env);
-	if ((code = scan(&o, &c, &p)) != EXIT_OK)
+	if ((code = scan_tree("build", &(struct tree_scan){ strbuf_str(&o.root_dir), o.build_tag,
+							    &o.projects, &o.excludes, &o.counts },
+			      &c, &p)) != EXIT_OK)
 		goto out;
 	if (!o.dry_run && (code = connect_engine(&o.engine, o.host, o.verbose)) != EXIT_OK)
 		goto out;

@@ -190,3 +190,33 @@ void report_entry_errors(const struct catalog *c, const char *project, struct st
 		strbuf_release(&why);
 	}
 }
+
+int scan_tree(const char *command, const struct tree_scan *t, struct catalog *c,
+	      struct plan *p)
+{
+	struct strbuf tag = STRBUF_INIT, err = STRBUF_INIT;
+	struct catalog_report rep = { report_warning, report_error, t->counts };
+	struct catalog_options opt = { .report = &rep, .root = t->root };
+	int code = EXIT_USAGE;
+
+	if (resolve_build_tag(t->build_tag_flag, &tag) < 0) {
+		say_error("%s: invalid build tag '%s' (letters, digits, '_', '.', '-'; "
+			  "at most 128, not starting with '.' or '-')", command, strbuf_str(&tag));
+		goto done;
+	}
+	opt.build_tag = strbuf_str(&tag);
+	opt.projects = strlist_argv(t->projects);
+	opt.excludes = strlist_argv(t->excludes);
+	if (catalog_scan(c, &opt, &err) < 0)
+		say_error("%s", strbuf_str(&err));
+	else if (projects_exist(t->projects, &c->projects, t->root) != EXIT_OK)
+		; /* said */
+	else if (plan_from_catalog(p, c) < 0)
+		say_error("out of memory");
+	else
+		code = EXIT_OK;
+done:
+	strbuf_release(&tag);
+	strbuf_release(&err);
+	return code;
+}

@@ -6,6 +6,7 @@
 #define IMGVAULT_CMD_COMMON_H
 
 #include "../catalog/catalog.h"
+#include "../catalog/plan.h"
 #include "../engine/client.h"
 #include "../engine/host.h"
 #include "../util/strbuf.h"
@@ -39,6 +40,21 @@ void report_entry_errors(const struct catalog *c, const char *project, struct st
 
 /* Every --project names a project found; else one line and EXIT_USAGE. */
 int projects_exist(const struct strlist *wanted, const struct strlist *found, const char *root);
+
+/* What build and archive scan: the tree, its build tag and project filters. */
+struct tree_scan {
+	const char *root, *build_tag_flag;
+	struct strlist *projects, *excludes;
+	struct report_counts *counts;
+};
+
+/*
+ * Catalog the tree (problems printed and counted), check that every
+ * --project exists, and plan one job per unique image. EXIT_OK, or
+ * EXIT_USAGE after one line naming `command` and the problem.
+ */
+int scan_tree(const char *command, const struct tree_scan *t, struct catalog *c,
+	      struct plan *p);
 
 /* The environment the engine and registry settings come from. */
 void host_env_from_environ(struct host_env *env);
