@@ -17,6 +17,9 @@
 #include "jobs.h"
 #include "progress.h"
 
+/* The zstd level when --level is not given (gzip's is the codec's own, 6). */
+#define ARCHIVE_ZSTD_LEVEL 1
+
 struct archive_cmd {
 	/* options */
 	const char *root, *build_tag, *host, *output_dir, *compress, *level_arg, *jobs_arg;
