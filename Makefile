@@ -4,7 +4,7 @@
 #   make demo                 install deps if missing, run imgvault on examples/
 #   make fuzz FUZZ_TIME=60    run every fuzz target for FUZZ_TIME seconds
 #   make install PREFIX=/usr/local DESTDIR=
-#   make bench                run the benchmarks under bench/ (catalog, archive)
+#   make bench                run the benchmarks under bench/ (catalog, archive, restore)
 
 VERSION := 0.1.0
 PREFIX  ?= /usr/local
@@ -93,6 +93,7 @@ uninstall:
 bench: deps all
 	bench/catalog
 	bench/archive
+	bench/restore
 
 clean:
 	rm -rf build build-asan build-fuzz
