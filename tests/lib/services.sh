@@ -374,6 +374,9 @@ svc_docker_login() {
 
 svc_stop_all() {
 	local pid left c
+	# callers may run with set -e and pipefail (bench/): stopping goes on regardless
+	local -
+	set +e +o pipefail
 	# a running container holds dockerd's shutdown up for its stop timeout (10 s)
 	if [ -S "${SVC:-}/docker.sock" ]; then
 		curl -s --max-time 5 --unix-socket "$SVC/docker.sock" http://engine/containers/json |
