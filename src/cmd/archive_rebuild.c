@@ -7,6 +7,7 @@
  * archived_at.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,7 @@ struct rebuild {
 	const char *arch_dir;
 	struct manifest old, m;
 	struct strlist seen;		/* "project\n image" of the files found */
-	size_t files, failed;
+	size_t files, failed, unreadable;
 	unsigned long long bytes;
 };
 
@@ -62,8 +63,10 @@ static void add_file(struct rebuild *r, const char *project, const char *fname)
 
 	strbuf_addf(&rel, "%s/%s", project, fname);
 	path_join(&path, r->arch_dir, strbuf_str(&rel));
-	if (savetar_read_file(&st, strbuf_str(&path), NULL, &err) < 0 ||
-	    sha256_file(strbuf_str(&path), hex, &size, &err) < 0 || stat(path.buf, &sb) < 0) {
+	if (stat(path.buf, &sb) < 0)
+		strbuf_addf(&err, "'%s': %s", path.buf, strerror(errno));
+	if (err.len || savetar_read_file(&st, strbuf_str(&path), NULL, &err) < 0 ||
+	    sha256_file(strbuf_str(&path), hex, &size, &err) < 0) {
 		say_error("%s; left out of the manifest", strbuf_str(&err));
 		r->failed++;
 		goto done;
@@ -120,6 +123,12 @@ static void scan_project(struct rebuild *r, const char *project)
 
 	path_join(&dir, r->arch_dir, project);
 	n = scandir(strbuf_str(&dir), &names, NULL, alphasort);
+	if (n < 0) {
+		/* Unlisted files must not lose their entries: keep the manifest as it is. */
+		say_error("'%s' cannot be read: %s; the manifest is not rewritten",
+			  strbuf_str(&dir), strerror(errno));
+		r->unreadable++;
+	}
 	for (int i = 0; i < n; i++) {
 		const char *f = names[i]->d_name;
 
@@ -179,6 +188,11 @@ static int rebuild_one(struct archive_cmd *o, const char *arch, const char *arch
 		manifest_load(&r.m, strbuf_str(&path), &err);
 	}
 	n = scandir(arch_dir, &names, NULL, alphasort);
+	if (n < 0) {
+		say_error("'%s' cannot be read: %s; the manifest is not rewritten", arch_dir,
+			  strerror(errno));
+		goto done;
+	}
 	for (int i = 0; i < n; i++) {
 		struct strbuf sub = STRBUF_INIT;
 		struct stat st;
@@ -190,6 +204,8 @@ static int rebuild_one(struct archive_cmd *o, const char *arch, const char *arch
 		free(names[i]);
 	}
 	free(names);
+	if (r.unreadable)
+		goto done;
 	drop_missing(&r);
 	layout_now(&now);
 	if (manifest_set_meta(&r.m, manifest_meta(&r.old, "archived_at") ?

@@ -127,7 +127,10 @@ static int remove_stale(const char *arch_dir, struct strbuf *err)
 	struct dirent *de;
 	int ret;
 
-	if ((ret = atomic_remove_stale(arch_dir, err)) < 0 || !d) {
+	/* atomic_remove_stale says how many it removed: only -1 matters here. */
+	if ((ret = atomic_remove_stale(arch_dir, err)) > 0)
+		ret = 0;
+	if (ret < 0 || !d) {
 		if (d)
 			closedir(d);
 		return ret;
@@ -139,8 +142,9 @@ static int remove_stale(const char *arch_dir, struct strbuf *err)
 		if (de->d_name[0] == '.')
 			continue;
 		path_join(&sub, arch_dir, de->d_name);
-		if (lstat(strbuf_str(&sub), &st) == 0 && S_ISDIR(st.st_mode))
-			ret = atomic_remove_stale(strbuf_str(&sub), err);
+		if (lstat(strbuf_str(&sub), &st) == 0 && S_ISDIR(st.st_mode) &&
+		    atomic_remove_stale(strbuf_str(&sub), err) < 0)
+			ret = -1;
 		strbuf_release(&sub);
 	}
 	closedir(d);

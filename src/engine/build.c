@@ -26,6 +26,7 @@ struct tar_feed {
 	int fds[2];			/* [0] curl reads, [1] the thread writes */
 	pthread_t thread;
 	int started, joined;
+	int cut;			/* the reader went away first: the feed's error is an echo */
 	int result;
 	struct strbuf err;
 };
@@ -60,11 +61,13 @@ static void *feed_thread(void *arg)
 	return NULL;
 }
 
-static void feed_join(struct tar_feed *f)
+/* Wait for the feed; cut: the reader stopped early, so unblock the writer. */
+static void feed_join(struct tar_feed *f, int cut)
 {
 	if (f->started && !f->joined) {
-		/* Unblock a thread still writing: the reader is gone. */
-		shutdown(f->fds[0], SHUT_RD);
+		f->cut = cut;
+		if (cut)
+			shutdown(f->fds[0], SHUT_RD);
 		pthread_join(f->thread, NULL);
 		f->joined = 1;
 	}
@@ -79,7 +82,7 @@ static ssize_t feed_read(void *ctx, char *buf, size_t n)
 		got = read(f->fds[0], buf, n);
 	while (got < 0 && errno == EINTR);
 	if (got == 0) {
-		feed_join(f);
+		feed_join(f, 0);
 		if (f->result < 0)
 			return -1;
 	}
@@ -226,8 +229,8 @@ int image_build(struct engine *e, const struct build_request *b, engine_message_
 		r.body_ctx = &f;
 	}
 	ret = engine_stream(e, &r, watch, &w, err);
-	feed_join(&f);
-	if (f.started && f.result < 0) {
+	feed_join(&f, 1);
+	if (f.started && f.result < 0 && (!f.cut || !err->len)) {
 		/* The context could not be sent: that is the reason, not the engine's echo. */
 		strbuf_reset(err);
 		strbuf_addstr(err, strbuf_str(&f.err));

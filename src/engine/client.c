@@ -351,6 +351,8 @@ int engine_call(struct engine *e, const struct engine_request *r, struct strbuf 
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
 	}
 	rc = curl_easy_perform(h);
+	/* curlmsg lives on this stack frame only. */
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hl);
 	strbuf_release(&url);
 	if (!c.status)
@@ -524,6 +526,7 @@ int engine_open(struct engine *e, struct engine_host *host, const struct engine_
 		e->opt = *opt;
 	for (int i = 0; i < ENGINE_SSH_SLOTS; i++)
 		e->ssh[i].fd = e->ssh[i].errfd = -1;
+	e->ssh_listener = -1;
 	snprintf(e->api, sizeof(e->api), "%s", ENGINE_API_MIN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(e->curl = curl_easy_init())) {
 		strbuf_addstr(err, "cannot start libcurl");

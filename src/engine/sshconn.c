@@ -60,19 +60,20 @@ static int temp_errfile(void)
 	return fd;
 }
 
-/* In the child: take the one connection curl makes, then become ssh on it. */
-static void child(const struct strlist *argv, int listener, int errfd)
+/*
+ * In the child: take the one connection curl makes, then become ssh on
+ * it. Only async-signal-safe calls here: the parent may have threads.
+ */
+static void child(char **args, int listener, int errfd)
 {
-	char **args = calloc(argv->n + 1, sizeof(*args));
+	static const char msg[] = "imgvault: cannot run ssh\n";
 	int sock;
 
 	do
 		sock = accept(listener, NULL, NULL);
 	while (sock < 0 && errno == EINTR);
-	if (!args || sock < 0)
+	if (sock < 0)
 		_exit(127);
-	for (size_t i = 0; i < argv->n; i++)
-		args[i] = argv->items[i];
 	if (dup2(sock, 0) < 0 || dup2(sock, 1) < 0 || (errfd >= 0 && dup2(errfd, 2) < 0))
 		_exit(127);
 	close(sock);
@@ -80,7 +81,8 @@ static void child(const struct strlist *argv, int listener, int errfd)
 	/* Our SIGPIPE handling must not leak into ssh. */
 	signal(SIGPIPE, SIG_DFL);
 	execvp(args[0], args);
-	dprintf(2, "cannot run '%s': %s\n", args[0], strerror(errno));
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(127);
 	_exit(127);
 }
 
@@ -89,9 +91,19 @@ int sshconn_open(struct sshconn *c, const struct strlist *argv, int listener, st
 	c->fd = c->errfd = -1;
 	c->pid = 0;
 	c->status = -1;
+	/* The argv is made before fork: the child may not allocate. */
+	char **args = calloc(argv->n + 1, sizeof(*args));
+
+	if (!args) {
+		strbuf_addstr(err, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < argv->n; i++)
+		args[i] = argv->items[i];
 	c->errfd = temp_errfile();
 	c->pid = fork();
 	if (c->pid < 0) {
+		free(args);
 		strbuf_addf(err, "fork: %s", strerror(errno));
 		if (c->errfd >= 0)
 			close(c->errfd);
@@ -102,8 +114,9 @@ int sshconn_open(struct sshconn *c, const struct strlist *argv, int listener, st
 	if (c->pid == 0) {
 		/* Own process group: a Ctrl-C reaches us, and we close ssh cleanly. */
 		setpgid(0, 0);
-		child(argv, listener, c->errfd);
+		child(args, listener, c->errfd);
 	}
+	free(args);
 	return 0;
 }
 
