@@ -43,7 +43,7 @@ static const char archive_help[] =
 	"                     <root>/_archive/images); files go to <base>/<arch>/\n"
 	"  --compress=gzip|zstd  .tar.gz (default) or .tar.zst\n"
 	"  --level=N          compression level (gzip 1-12, default 6; zstd 1-19,\n"
-	"                     default 1, the fastest: --level=3 is ~10% smaller)\n"
+	"                     default 1, the fastest: --level=3 is ~13% smaller)\n"
 	"  --jobs=N           compression threads (default: one per CPU)\n"
 	"  --force            archive again even when already archived\n"
 	"  --delete           remove each image from the engine once its archive is\n"
