@@ -25,6 +25,7 @@ struct archive_cmd {
 	const char *root, *build_tag, *host, *output_dir, *compress, *level_arg, *jobs_arg;
 	struct strlist projects, excludes;
 	int force, delete, pull, pull_only, no_cache, fail_fast, dry_run, rebuild, verbose;
+	int json, quiet, no_progress;
 	enum layout_codec codec;
 	int level, jobs;
 
@@ -39,10 +40,14 @@ struct archive_cmd {
 	char *arch;
 	struct store_lock lock;
 	struct manifest manifest;
+	struct output out;
 	struct progress progress;
 	struct job_runner runner;
 	const struct plan_job *replacing;	/* whose old entry goes before the rename */
 	size_t new_images, skipped;
+	size_t started;				/* jobs begun, for "(N/M)" */
+	double run_start, job_start;		/* output_clock() */
+	unsigned long long export_size;		/* the engine's size of the image saved */
 	unsigned long long new_bytes;
 	struct strlist failures;
 };

@@ -58,25 +58,15 @@ int archive_check_options(struct archive_cmd *o, int nrest, char **argv)
 	 */
 	if (o->codec == LAYOUT_ZSTD && !o->level_arg)
 		o->level = ARCHIVE_ZSTD_LEVEL;
+	if (o->rebuild && o->json) {
+		say_error("archive: --json does not apply to --rebuild-manifest");
+		return EXIT_USAGE;
+	}
 	if (o->rebuild && o->dry_run) {
 		say_error("archive: --rebuild-manifest and --dry-run do not go together");
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
-}
-
-/* The docker context name (for .env_<context> and the manifest), without connecting. */
-static char *context_name(const struct host_env *env, const char *flag)
-{
-	struct engine_host h = { 0 };
-	struct strbuf err = STRBUF_INIT;
-	char *name = NULL;
-
-	if (engine_host_resolve(&h, flag, env, &err) == 0 && h.context)
-		name = strdup(h.context);
-	engine_host_free(&h);
-	strbuf_release(&err);
-	return name ? name : strdup("default");
 }
 
 int archive_scan(struct archive_cmd *o)
@@ -205,6 +195,7 @@ int save_manifest(struct archive_cmd *o, struct strbuf *err)
 
 void archive_cmd_release(struct archive_cmd *o)
 {
+	output_release(&o->out);
 	plan_free(&o->plan);
 	catalog_free(&o->catalog);
 	manifest_free(&o->manifest);

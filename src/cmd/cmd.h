@@ -45,6 +45,7 @@ extern const struct command cmd_build;
 extern const struct command cmd_archive;
 extern const struct command cmd_restore;
 extern const struct command cmd_verify;
+extern const struct command cmd_status;
 
 /*
  * Parse argv[1..] against defs: --name=value, --name value, -x value,

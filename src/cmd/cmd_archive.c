@@ -56,6 +56,10 @@ static const char archive_help[] =
 	"                     neither the engine nor the disk\n"
 	"  --rebuild-manifest write manifest.json anew from the archive files under\n"
 	"                     the base (reads each archive; needs no engine)\n"
+	"  --json             print one JSON report at the end instead of lines\n"
+	"                     (schema/report.schema.json)\n"
+	"  -q, --quiet        print only failures and the summary\n"
+	"  --no-progress      no live progress line on a terminal\n"
 	"  -v, --verbose      show the engine's output and the ssh command\n"
 	"  -H, --host=URL     the engine (as for 'imgvault build')\n"
 	"  -h, --help         show this help\n"
@@ -97,17 +101,19 @@ static void show_export(void *ctx, unsigned long long bytes)
 	progress_bytes(&o->progress, bytes);
 }
 
-static void mb(char *buf, size_t len, unsigned long long bytes)
-{
-	snprintf(buf, len, "%.1f MB", (double)bytes / 1e6);
-}
-
-static void failed(struct archive_cmd *o, const char *what, const char *image, const char *why)
+static void failed(struct archive_cmd *o, const struct plan_job *j, const char *what,
+		   const char *why)
 {
 	struct strbuf line = STRBUF_INIT;
+	const char *image = j->image;
+	json_t *rep;
 
 	progress_end(&o->progress);
-	printf("[%s] %s: failed: %s\n", what, image, why);
+	output_line(&o->out, LINE_BAD, "[%s] %s: failed: %s", what, image, why);
+	rep = output_image(&o->out, j->project, image, "failed");
+	json_object_set_new(rep, "action", json_string(what));
+	json_object_set_new(rep, "seconds", json_real(output_clock() - o->job_start));
+	json_object_set_new(rep, "error", output_str(why));
 	strbuf_addf(&line, "%s %s: %s", what, image, why);
 	strlist_add(&o->failures, strbuf_str(&line));
 	strbuf_release(&line);
@@ -166,6 +172,24 @@ static int drop_old_entry(void *ctx, struct strbuf *err)
 	return save_manifest(o, err);
 }
 
+/* --json: an image's entry as archived (or skipped, when already). */
+static void report_entry(struct archive_cmd *o, const struct manifest_entry *e,
+			 const char *outcome, const char *why)
+{
+	json_t *rep = output_image(&o->out, e->project, e->image, outcome);
+
+	if (!rep)
+		return;
+	json_object_set_new(rep, "action", json_string(e->action));
+	json_object_set_new(rep, "file", output_str(e->file));
+	json_object_set_new(rep, "bytes", json_integer(e->size));
+	json_object_set_new(rep, "seconds", json_real(output_clock() - o->job_start));
+	json_object_set_new(rep, "sha256", output_str(e->sha256));
+	json_object_set_new(rep, "docker_id", output_str(e->docker_id));
+	if (why)
+		json_object_set_new(rep, "reason", output_str(why));
+}
+
 /* Export, compress, store, record. 0, or -1 with err set. */
 static int save(struct archive_cmd *o, const struct plan_job *j, const char *docker_id,
 		const char *alias, const struct manifest_entry *old, struct strbuf *err)
@@ -198,6 +222,7 @@ static int save(struct archive_cmd *o, const struct plan_job *j, const char *doc
 		path_join(&oldpath, strbuf_str(&o->arch_dir), old->file);
 	o->replacing = old ? j : NULL;
 	progress_start(&o->progress, "save", j->image);
+	progress_total(&o->progress, o->export_size);
 	ret = archive_write(&src, &t, &res, err);
 	o->replacing = NULL;
 	if (ret < 0)
@@ -220,8 +245,10 @@ static int save(struct archive_cmd *o, const struct plan_job *j, const char *doc
 	/* The old file of a re-archived image, when its name changed (gzip → zstd). */
 	if (oldpath.len)
 		unlink(strbuf_str(&oldpath));
-	mb(size, sizeof(size), res.size);
-	printf("[%s] %s -> %s: %s\n", e.action, j->image, strbuf_str(&rel), size);
+	format_mb(size, sizeof(size), res.size);
+	output_line(&o->out, LINE_GOOD, "[%s] %s -> %s: %s", e.action, j->image, strbuf_str(&rel),
+		    size);
+	report_entry(o, &e, "archived", NULL);
 	o->new_images++;
 	o->new_bytes += res.size;
 	ret = 0;
@@ -234,14 +261,22 @@ done:
 	return ret;
 }
 
-/* The image ID the engine has for name, or NULL (not there, or an error in err). */
+/*
+ * The image ID the engine has for name, or NULL (not there, or an error in
+ * err); its size, the export's rough total, into o->export_size.
+ */
 static char *engine_id(struct archive_cmd *o, const char *name, struct strbuf *err)
 {
-	json_t *info = NULL;
+	json_t *info = NULL, *size;
 	char *id = NULL;
 
-	if (image_inspect(&o->engine, name, &info, err) == 1)
+	o->export_size = 0;
+	if (image_inspect(&o->engine, name, &info, err) == 1) {
 		id = xstrdup_or_null(json_string_value(json_object_get(info, "Id")));
+		size = json_object_get(info, "Size");
+		if (json_is_integer(size) && json_integer_value(size) > 0)
+			o->export_size = (unsigned long long)json_integer_value(size);
+	}
 	json_decref(info);
 	return id;
 }
@@ -280,8 +315,9 @@ static void skip_job(struct archive_cmd *o, const struct plan_job *j,
 {
 	char size[32];
 
-	mb(size, sizeof(size), (unsigned long long)old->size);
-	printf("[skip] %s (already archived, %s)\n", j->image, size);
+	format_mb(size, sizeof(size), (unsigned long long)old->size);
+	output_line(&o->out, LINE_SKIP, "[skip] %s (already archived, %s)", j->image, size);
+	report_entry(o, old, "skipped", "already archived");
 	o->skipped++;
 	if (o->delete) {
 		remove_from_engine(o, j->image);
@@ -299,36 +335,43 @@ static void run_job(struct archive_cmd *o, const struct plan_job *j, int *hook_d
 	const char *alias = compose_alias(j, &aliasrepo, &aliasbuf) ? strbuf_str(&aliasbuf) : NULL;
 	char *id = NULL;
 
+	o->job_start = output_clock();
 	if (should_skip(o, j, old, &note)) {
 		skip_job(o, j, old, alias);
 		goto done;
 	}
 	if (note.len)
-		printf("[update] %s: %s; archiving again\n", j->image, strbuf_str(&note));
+		output_line(&o->out, LINE_WARN, "[update] %s: %s; archiving again", j->image,
+			    strbuf_str(&note));
 	if (j->build && o->pull_only) {
-		printf("[skip] %s: built, not pulled (--pull-only)\n", j->image);
+		json_t *rep = output_image(&o->out, j->project, j->image, "skipped");
+
+		json_object_set_new(rep, "action", json_string(action));
+		json_object_set_new(rep, "reason", json_string("built, not pulled (--pull-only)"));
+		output_line(&o->out, LINE_SKIP, "[skip] %s: built, not pulled (--pull-only)", j->image);
 		o->skipped++;
 		goto done;
 	}
 	if (j->build && !*hook_done) {
 		*hook_done = 1;
-		run_build_hook(strbuf_str(&o->root_dir), j->project, o->verbose);
+		run_build_hook(strbuf_str(&o->root_dir), j->project, o->verbose,
+			       o->quiet || o->json);
 	}
 	if ((j->build ? job_build(&o->runner, j, &id, &err) : job_pull(&o->runner, j, &err)) < 0) {
-		failed(o, action, j->image, strbuf_str(&err));
+		failed(o, j, action, strbuf_str(&err));
 		goto done;
 	}
 	free(id);
 	if (!(id = engine_id(o, j->image, &err))) {
-		failed(o, action, j->image, err.len ? strbuf_str(&err) : "the engine does not have it");
+		failed(o, j, action, err.len ? strbuf_str(&err) : "the engine does not have it");
 		goto done;
 	}
 	if (alias && image_tag(&o->engine, j->image, strbuf_str(&aliasrepo), "latest", &err) < 0) {
-		failed(o, action, j->image, strbuf_str(&err));
+		failed(o, j, action, strbuf_str(&err));
 		goto done;
 	}
 	if (save(o, j, id, alias, old, &err) < 0) {
-		failed(o, action, j->image, strbuf_str(&err));
+		failed(o, j, action, strbuf_str(&err));
 		goto done;
 	}
 	if (o->delete) {
@@ -349,8 +392,8 @@ static void run_project(struct archive_cmd *o, const char *project)
 {
 	int hook_done = 0;
 
-	printf("=== %s ===\n", project);
-	report_entry_errors(&o->catalog, project, &o->failures);
+	output_line(&o->out, LINE_PLAIN, "=== %s ===", project);
+	report_entry_errors(&o->out, &o->catalog, project, &o->failures);
 	for (size_t i = 0; i < o->plan.n; i++) {
 		const struct plan_job *j = &o->plan.jobs[i];
 
@@ -361,13 +404,20 @@ static void run_project(struct archive_cmd *o, const char *project)
 		if (o->dry_run) {
 			struct strbuf rel = STRBUF_INIT, err = STRBUF_INIT;
 
+			const char *action = j->build ? MANIFEST_ACTION_BUILD : MANIFEST_ACTION_PULL;
+			json_t *rep = output_image(&o->out, j->project, j->image, "planned");
+
 			layout_rel_path(j->project, j->image, o->codec, &rel, &err);
-			printf("[%s] %s -> %s\n", j->build ? MANIFEST_ACTION_BUILD : MANIFEST_ACTION_PULL,
-			       j->image, rel.len ? strbuf_str(&rel) : strbuf_str(&err));
+			output_line(&o->out, LINE_PLAIN, "[%s] %s -> %s", action, j->image,
+				    rel.len ? strbuf_str(&rel) : strbuf_str(&err));
+			json_object_set_new(rep, "action", json_string(action));
+			json_object_set_new(rep, rel.len ? "file" : "error",
+					    output_str(rel.len ? strbuf_str(&rel) : strbuf_str(&err)));
 			strbuf_release(&rel);
 			strbuf_release(&err);
 			continue;
 		}
+		progress_count(&o->progress, ++o->started, o->plan.n);
 		run_job(o, j, &hook_done);
 	}
 }
@@ -376,20 +426,36 @@ static void summary(struct archive_cmd *o)
 {
 	unsigned long long total = 0;
 	char a[32], b[32];
+	json_t *top, *failures = json_array();
 
+	for (size_t i = 0; i < o->failures.n; i++)
+		json_array_append_new(failures, output_str(o->failures.items[i]));
 	if (o->dry_run) {
-		printf("\nDry run: nothing was pulled, built or written.\n");
+		output_summary(&o->out, "\nDry run: nothing was pulled, built or written.\n");
+		top = json_pack("{s:o, s:b, s:{s:i, s:o}}", "archive_dir",
+				output_str(strbuf_str(&o->base_dir)), "dry_run", 1, "summary",
+				"planned", (json_int_t)o->plan.n, "failures", failures);
+		output_report(&o->out, "archive", top);
 		return;
 	}
 	for (size_t i = 0; i < manifest_count(&o->manifest); i++)
 		total += (unsigned long long)manifest_at(&o->manifest, i)->size;
-	mb(a, sizeof(a), o->new_bytes);
-	mb(b, sizeof(b), total);
-	printf("\nNew: %zu images, %s\nTotal: %zu images, %s\nSkipped: %zu\nFailures: %zu\n",
-	       o->new_images, a, manifest_count(&o->manifest), b, o->skipped, o->failures.n);
+	format_mb(a, sizeof(a), o->new_bytes);
+	format_mb(b, sizeof(b), total);
+	output_summary(&o->out, "\nNew: %zu images, %s\nTotal: %zu images, %s\nSkipped: %zu\n"
+		       "Failures: %zu\n", o->new_images, a, manifest_count(&o->manifest), b,
+		       o->skipped, o->failures.n);
 	for (size_t i = 0; i < o->failures.n; i++)
-		printf("  - %s\n", o->failures.items[i]);
-	printf("Archive: %s\n", strbuf_str(&o->arch_dir));
+		output_summary(&o->out, "  - %s\n", o->failures.items[i]);
+	output_summary(&o->out, "Archive: %s\n", strbuf_str(&o->arch_dir));
+	top = json_pack("{s:o, s:b, s:{s:i, s:I, s:i, s:I, s:i, s:f, s:o}}", "archive_dir",
+			output_str(strbuf_str(&o->arch_dir)), "dry_run", 0, "summary",
+			"new_images", (json_int_t)o->new_images, "new_bytes",
+			(json_int_t)o->new_bytes, "total_images",
+			(json_int_t)manifest_count(&o->manifest), "total_bytes", (json_int_t)total,
+			"skipped", (json_int_t)o->skipped, "seconds", output_clock() - o->run_start,
+			"failures", failures);
+	output_report(&o->out, "archive", top);
 }
 
 static int archive_images(struct archive_cmd *o)
@@ -402,9 +468,10 @@ static int archive_images(struct archive_cmd *o)
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
 	} else {
-		printf("Archive folder: %s/<the engine's architecture>\n", strbuf_str(&o->base_dir));
+		output_line(&o->out, LINE_PLAIN, "Archive folder: %s/<the engine's architecture>",
+			    strbuf_str(&o->base_dir));
 	}
-	progress_init(&o->progress, o->verbose);
+	progress_init(&o->progress, &o->out);
 	o->runner = (struct job_runner){ .engine = &o->engine, .progress = &o->progress,
 					 .env = &o->env, .pull = o->pull, .no_cache = o->no_cache,
 					 .verbose = o->verbose };
@@ -445,6 +512,9 @@ static int archive_run(const struct cmd_context *ctx, int argc, char **argv)
 		{ "fail-fast", 0, OPT_FLAG, &o.fail_fast },
 		{ "dry-run", 0, OPT_FLAG, &o.dry_run },
 		{ "rebuild-manifest", 0, OPT_FLAG, &o.rebuild },
+		{ "json", 0, OPT_FLAG, &o.json },
+		{ "quiet", 'q', OPT_FLAG, &o.quiet },
+		{ "no-progress", 0, OPT_FLAG, &o.no_progress },
 		{ "verbose", 'v', OPT_FLAG, &o.verbose },
 		{ "host", 'H', OPT_VALUE, &o.host },
 		{ 0 },
@@ -458,6 +528,8 @@ static int archive_run(const struct cmd_context *ctx, int argc, char **argv)
 	}
 	if (code != EXIT_OK || (code = archive_check_options(&o, nrest, argv)) != EXIT_OK)
 		goto out;
+	o.run_start = output_clock();
+	output_init(&o.out, o.quiet, o.no_progress, o.json, o.verbose);
 	resolve_root(ctx, o.root, &o.root_dir);
 	host_env_from_environ(&o.env);
 	if ((code = archive_scan(&o)) != EXIT_OK)

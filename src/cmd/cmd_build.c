@@ -41,6 +41,8 @@ static const char build_help[] =
 	"  --fail-fast        stop at the first failure\n"
 	"  --dry-run          print the plan ([build] IMAGE / [pull] IMAGE); needs\n"
 	"                     no engine and changes nothing\n"
+	"  -q, --quiet        print only failures and the summary\n"
+	"  --no-progress      no live progress line on a terminal\n"
 	"  -v, --verbose      show the engine's output and the ssh command\n"
 	"  -H, --host=URL     the engine: unix://PATH, tcp://HOST:PORT, ssh://[USER@]HOST[:PORT]\n"
 	"                     (default: DOCKER_HOST, DOCKER_CONTEXT, the docker config's\n"
@@ -60,8 +62,9 @@ static const char build_help[] =
 struct build_cmd {
 	const char *root, *build_tag, *host, *registry;
 	struct strlist projects, excludes;
-	int pull, pull_only, no_cache, dry_run, verbose, push, fail_fast;
+	int pull, pull_only, no_cache, dry_run, verbose, push, fail_fast, quiet, no_progress;
 	struct report_counts counts;
+	struct output out;
 
 	struct strbuf root_dir;
 	struct engine engine;
@@ -72,6 +75,7 @@ struct build_cmd {
 	int push_login;			/* 0 not yet, 1 logged in or not needed, -1 failed */
 	struct strbuf push_login_error;
 	size_t built, pulled, pushed, skipped;
+	size_t started, jobs;		/* the live line's "(N/M)" */
 	struct strlist failures;
 };
 
@@ -80,7 +84,7 @@ static void failed(struct build_cmd *o, const char *what, const char *image, con
 	struct strbuf line = STRBUF_INIT;
 
 	progress_end(&o->progress);
-	printf("[%s] %s: failed: %s\n", what, image, why);
+	output_line(&o->out, LINE_BAD, "[%s] %s: failed: %s", what, image, why);
 	strbuf_addf(&line, "%s %s: %s", what, image, why);
 	strlist_add(&o->failures, strbuf_str(&line));
 	strbuf_release(&line);
@@ -92,7 +96,7 @@ static void do_pull(struct build_cmd *o, const struct plan_job *j)
 
 	if (job_pull(&o->runner, j, &err) == 0) {
 		progress_end(&o->progress);
-		printf("[pull] %s: pulled\n", j->image);
+		output_line(&o->out, LINE_GOOD, "[pull] %s: pulled", j->image);
 		o->pulled++;
 	} else {
 		failed(o, "pull", j->image, strbuf_str(&err));
@@ -171,7 +175,7 @@ static void do_push(struct build_cmd *o, const struct plan_job *j)
 		       progress_message, &o->progress, &err) < 0)
 		goto fail;
 	progress_end(&o->progress);
-	printf("[push] %s: pushed\n", strbuf_str(&full));
+	output_line(&o->out, LINE_GOOD, "[push] %s: pushed", strbuf_str(&full));
 	o->pushed++;
 	goto done;
 fail:
@@ -191,7 +195,8 @@ static int do_build(struct build_cmd *o, const struct plan_job *j)
 
 	if (ok) {
 		progress_end(&o->progress);
-		printf("[build] %s: built%s%.19s\n", j->image, id ? " " : "", id ? id : "");
+		output_line(&o->out, LINE_GOOD, "[build] %s: built%s%.19s", j->image, id ? " " : "",
+			    id ? id : "");
 		o->built++;
 	} else {
 		failed(o, "build", j->image, strbuf_str(&err));
@@ -206,8 +211,8 @@ static void run_project(struct build_cmd *o, const struct catalog *c, const stru
 {
 	int hook_done = 0;
 
-	printf("=== %s ===\n", project);
-	report_entry_errors(c, project, &o->failures);
+	output_line(&o->out, LINE_PLAIN, "=== %s ===", project);
+	report_entry_errors(&o->out, c, project, &o->failures);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_job *j = &p->jobs[i];
 
@@ -216,18 +221,21 @@ static void run_project(struct build_cmd *o, const struct catalog *c, const stru
 		if (o->fail_fast && o->failures.n)
 			return;
 		if (j->build && o->pull_only) {
-			printf("[skip] %s: built, not pulled (--pull-only)\n", j->image);
+			output_line(&o->out, LINE_SKIP, "[skip] %s: built, not pulled (--pull-only)",
+				    j->image);
 			o->skipped++;
 			continue;
 		}
 		if (o->dry_run) {
-			printf("[%s] %s\n", j->build ? "build" : "pull", j->image);
+			output_line(&o->out, LINE_PLAIN, "[%s] %s", j->build ? "build" : "pull",
+				    j->image);
 			continue;
 		}
 		if (j->build && !hook_done) {
 			hook_done = 1;
-			run_build_hook(strbuf_str(&o->root_dir), project, o->verbose);
+			run_build_hook(strbuf_str(&o->root_dir), project, o->verbose, o->quiet);
 		}
+		progress_count(&o->progress, ++o->started, o->jobs);
 		if (!j->build)
 			do_pull(o, j);
 		else if (do_build(o, j) && o->push)
@@ -301,6 +309,8 @@ static int build_run(const struct cmd_context *ctx, int argc, char **argv)
 		{ "registry", 0, OPT_VALUE, &o.registry },
 		{ "fail-fast", 0, OPT_FLAG, &o.fail_fast },
 		{ "dry-run", 0, OPT_FLAG, &o.dry_run },
+		{ "quiet", 'q', OPT_FLAG, &o.quiet },
+		{ "no-progress", 0, OPT_FLAG, &o.no_progress },
 		{ "verbose", 'v', OPT_FLAG, &o.verbose },
 		{ "host", 'H', OPT_VALUE, &o.host },
 		{ 0 },
@@ -324,7 +334,9 @@ static int build_run(const struct cmd_context *ctx, int argc, char **argv)
 		goto out;
 	if (!o.dry_run && (code = connect_engine(&o.engine, o.host, o.verbose)) != EXIT_OK)
 		goto out;
-	progress_init(&o.progress, o.verbose);
+	output_init(&o.out, o.quiet, o.no_progress, 0, o.verbose);
+	progress_init(&o.progress, &o.out);
+	o.jobs = p.n;
 	o.runner = (struct job_runner){ .engine = &o.engine, .progress = &o.progress, .env = &o.env,
 					.pull = o.pull, .no_cache = o.no_cache, .verbose = o.verbose };
 	for (size_t i = 0; i < c.projects.n && !(o.fail_fast && o.failures.n); i++)

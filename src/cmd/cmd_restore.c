@@ -20,6 +20,7 @@
 #include "../store/verify.h"
 #include "../util/path.h"
 #include "common.h"
+#include "progress.h"
 
 static const char restore_help[] =
 	"usage: imgvault restore [OPTIONS]      (also: image-restore)\n"
@@ -37,6 +38,10 @@ static const char restore_help[] =
 	"  --force            load even images the engine already holds\n"
 	"  --dry-run          verify the files and print what would be loaded\n"
 	"  --jobs=N           files hashed at once (default: one per CPU)\n"
+	"  --json             print one JSON report at the end instead of lines\n"
+	"                     (schema/report.schema.json)\n"
+	"  -q, --quiet        print only failures and the summary\n"
+	"  --no-progress      no live progress line on a terminal\n"
 	"  -v, --verbose      show the ssh command\n"
 	"  -H, --host=URL     the engine (as for 'imgvault build')\n"
 	"  -h, --help         show this help\n"
@@ -47,12 +52,16 @@ static const char restore_help[] =
 struct restore_cmd {
 	const char *root, *archive_dir, *host, *jobs_arg;
 	struct strlist projects;
-	int force, dry_run, verbose, jobs;
+	int force, dry_run, verbose, jobs, json, quiet, no_progress;
+	struct output out;
+	struct progress progress;
+	double run_start;
 	struct strbuf root_dir, arch_dir, arch_real;
 	struct engine engine;
 	int connected;
 	struct manifest manifest;
 	size_t restored, skipped;
+	size_t started, to_load;	/* the live line's "(N/M)" */
 	struct strlist failures;
 };
 
@@ -67,7 +76,13 @@ struct hash_pool {
 	struct load_item *items;
 	size_t n, next;
 	pthread_mutex_t lock;
+	struct progress *progress;
 };
+
+static void hashed_bytes(void *ctx, unsigned long long n)
+{
+	progress_add(ctx, n);
+}
 
 static void *hash_worker(void *arg)
 {
@@ -88,6 +103,8 @@ static void *hash_worker(void *arg)
 			strbuf_addstr(&p->items[i].r.why, "out of memory");
 			continue;
 		}
+		p->items[i].r.on_bytes = hashed_bytes;
+		p->items[i].r.bytes_ctx = p->progress;
 		verify_entry(p->arch_real, p->items[i].e, 0, buf, bufsize, &p->items[i].r);
 	}
 	free(buf);
@@ -95,9 +112,19 @@ static void *hash_worker(void *arg)
 }
 
 /* Hash every item on `jobs` threads (the caller's thread counts as one). */
-static void hash_all(const char *arch_real, struct load_item *items, size_t n, int jobs)
+static void hash_all(struct restore_cmd *o, struct load_item *items, size_t n)
 {
-	struct hash_pool p = { arch_real, items, n, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct hash_pool p = { strbuf_str(&o->arch_real), items, n, 0, PTHREAD_MUTEX_INITIALIZER,
+			       &o->progress };
+	unsigned long long total = 0;
+	char what[64];
+	int jobs = o->jobs;
+
+	for (size_t i = 0; i < n; i++)
+		total += items[i].e->size > 0 ? (unsigned long long)items[i].e->size : 0;
+	snprintf(what, sizeof(what), "%zu %s", n, n == 1 ? "file" : "files");
+	progress_start(&o->progress, "hash", what);
+	progress_total(&o->progress, total);
 	pthread_t t[64];
 	int started = 0;
 
@@ -111,6 +138,27 @@ static void hash_all(const char *arch_real, struct load_item *items, size_t n, i
 	hash_worker(&p);
 	for (int i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
+	progress_end(&o->progress);
+}
+
+/* --json: one image's outcome. */
+static json_t *report(struct restore_cmd *o, const struct manifest_entry *e, const char *outcome,
+		      double seconds)
+{
+	json_t *rep = output_image(&o->out, e->project, e->image, outcome);
+
+	json_object_set_new(rep, "file", output_str(e->file));
+	json_object_set_new(rep, "bytes", json_integer(e->size));
+	json_object_set_new(rep, "seconds", json_real(seconds));
+	json_object_set_new(rep, "sha256", output_str(e->sha256));
+	json_object_set_new(rep, "docker_id", output_str(e->docker_id));
+	return rep;
+}
+
+static void failed_entry(struct restore_cmd *o, const struct manifest_entry *e, const char *why,
+			 double seconds)
+{
+	json_object_set_new(report(o, e, "failed", seconds), "error", output_str(why));
 }
 
 static void failed(struct restore_cmd *o, const char *image, const char *why)
@@ -122,14 +170,18 @@ static void failed(struct restore_cmd *o, const char *image, const char *why)
 	strbuf_release(&line);
 }
 
-static void mb(char *buf, size_t len, unsigned long long bytes)
-{
-	snprintf(buf, len, "%.1f MB", (double)bytes / 1e6);
-}
+struct load_feed {
+	struct unpack *u;
+	struct progress *progress;
+};
 
 static ssize_t read_unpack(void *ctx, char *buf, size_t n)
 {
-	return unpack_read(ctx, buf, n);
+	struct load_feed *f = ctx;
+	ssize_t got = unpack_read(f->u, buf, n);
+
+	progress_bytes(f->progress, unpack_consumed(f->u));
+	return got;
 }
 
 /* The engine's image ID for name, or NULL. */
@@ -151,6 +203,7 @@ static int load(struct restore_cmd *o, const struct manifest_entry *e, const cha
 		struct strbuf *err)
 {
 	struct unpack *u = unpack_open(path, err);
+	struct load_feed feed = { u, &o->progress };
 	struct strlist loaded = STRLIST_INIT;
 	char hex[65];
 	unsigned long long size = 0;
@@ -159,7 +212,9 @@ static int load(struct restore_cmd *o, const struct manifest_entry *e, const cha
 
 	if (!u)
 		return -1;
-	if (image_load(&o->engine, read_unpack, u, &loaded, err) < 0) {
+	progress_start(&o->progress, "load", e->image);
+	progress_total(&o->progress, (unsigned long long)e->size);
+	if (image_load(&o->engine, read_unpack, &feed, &loaded, err) < 0) {
 		if (*unpack_error(u)) {
 			strbuf_reset(err);
 			strbuf_addstr(err, unpack_error(u));
@@ -189,6 +244,7 @@ static int load(struct restore_cmd *o, const struct manifest_entry *e, const cha
 	else
 		ret = 0;
 done:
+	progress_end(&o->progress);
 	free(id);
 	strlist_free(&loaded);
 	unpack_close(u);
@@ -205,10 +261,12 @@ static void mismatch(struct restore_cmd *o, const struct manifest_entry *e)
 	path_join(&path, strbuf_str(&o->arch_real), e->file);
 	if (sha256_file(strbuf_str(&path), hex, &size, &err) < 0)
 		snprintf(hex, sizeof(hex), "?");
-	printf("HASH MISMATCH: %s\n  expected sha256 %s (%lld bytes)\n"
-	       "  actual   sha256 %s (%llu bytes)\n  not loaded: %s\n",
-	       e->image, e->sha256, e->size, hex, size, e->file);
+	output_line(&o->out, LINE_BAD, "HASH MISMATCH: %s\n  expected sha256 %s (%lld bytes)\n"
+		    "  actual   sha256 %s (%llu bytes)\n  not loaded: %s", e->image, e->sha256,
+		    e->size, hex, size, e->file);
 	failed(o, e->image, "hash mismatch; not loaded — run 'imgvault verify'");
+	json_object_set_new(report(o, e, "failed", 0), "error",
+			    json_pack("s++", "sha256 mismatch: actual ", hex, "; not loaded"));
 	strbuf_release(&path);
 	strbuf_release(&err);
 }
@@ -217,9 +275,10 @@ static void restore_item(struct restore_cmd *o, struct load_item *it)
 {
 	const struct manifest_entry *e = it->e;
 	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT;
+	double start = output_clock();
 	char size[32];
 
-	mb(size, sizeof(size), (unsigned long long)e->size);
+	format_mb(size, sizeof(size), (unsigned long long)e->size);
 	switch (it->r.status) {
 	case VERIFY_OK:
 		break;
@@ -227,25 +286,34 @@ static void restore_item(struct restore_cmd *o, struct load_item *it)
 		mismatch(o, e);
 		goto done;
 	case VERIFY_MISSING:
-		printf("[missing] %s: '%s' is not there\n", e->image, e->file);
+		output_line(&o->out, LINE_BAD, "[missing] %s: '%s' is not there", e->image, e->file);
 		failed(o, e->image, "archive file missing");
+		failed_entry(o, e, "archive file missing", it->r.seconds);
 		goto done;
 	default:
-		printf("[refused] %s: %s\n", e->image, strbuf_str(&it->r.why));
+		output_line(&o->out, LINE_BAD, "[refused] %s: %s", e->image, strbuf_str(&it->r.why));
 		failed(o, e->image, strbuf_str(&it->r.why));
+		failed_entry(o, e, strbuf_str(&it->r.why), it->r.seconds);
 		goto done;
 	}
 	if (o->dry_run) {
-		printf("[restore] %s (%s, verified) <- %s\n", e->image, size, e->file);
+		output_line(&o->out, LINE_GOOD, "[restore] %s (%s, verified) <- %s", e->image, size,
+			    e->file);
+		report(o, e, "verified", it->r.seconds);
 		goto done;
 	}
 	path_join(&path, strbuf_str(&o->arch_real), e->file);
+	progress_count(&o->progress, ++o->started, o->to_load);
 	if (load(o, e, strbuf_str(&path), &err) < 0) {
-		printf("[restore] %s: failed: %s\n", e->image, strbuf_str(&err));
+		output_line(&o->out, LINE_BAD, "[restore] %s: failed: %s", e->image,
+			    strbuf_str(&err));
 		failed(o, e->image, strbuf_str(&err));
+		failed_entry(o, e, strbuf_str(&err), it->r.seconds + output_clock() - start);
 		goto done;
 	}
-	printf("[restore] %s (%s, verified) <- %s: loaded\n", e->image, size, e->file);
+	output_line(&o->out, LINE_GOOD, "[restore] %s (%s, verified) <- %s: loaded", e->image,
+		    size, e->file);
+	report(o, e, "restored", it->r.seconds + output_clock() - start);
 	o->restored++;
 done:
 	fflush(stdout);
@@ -289,23 +357,29 @@ static void restore_all(struct restore_cmd *o)
 		if (!selected(o, e->project))
 			continue;
 		if (!*e->sha256) {
-			printf("[refused] %s: the manifest records no sha256 for it\n", e->image);
+			output_line(&o->out, LINE_BAD, "[refused] %s: the manifest records no sha256 "
+				    "for it", e->image);
 			failed(o, e->image, "no sha256 in the manifest; run 'imgvault archive' again");
+			failed_entry(o, e, "no sha256 in the manifest", 0);
 			continue;
 		}
 		if (already_there(o, e)) {
-			mb(size, sizeof(size), (unsigned long long)e->size);
-			printf("[skip] %s (already exists, %s)\n", e->image, size);
+			format_mb(size, sizeof(size), (unsigned long long)e->size);
+			output_line(&o->out, LINE_SKIP, "[skip] %s (already exists, %s)", e->image,
+				    size);
+			json_object_set_new(report(o, e, "skipped", 0), "reason",
+					    json_string("already exists"));
 			o->skipped++;
 			continue;
 		}
 		items[k++].e = e;
 	}
-	hash_all(strbuf_str(&o->arch_real), items, k, o->jobs);
+	o->to_load = k;
+	hash_all(o, items, k);
 	for (size_t i = 0; i < k; i++) {
 		if (!project || strcmp(project, items[i].e->project)) {
 			project = items[i].e->project;
-			printf("=== %s ===\n", project);
+			output_line(&o->out, LINE_PLAIN, "=== %s ===", project);
 		}
 		restore_item(o, &items[i]);
 		strbuf_release(&items[i].r.why);
@@ -388,13 +462,24 @@ static int projects_in_manifest(struct restore_cmd *o)
 
 static void summary(struct restore_cmd *o)
 {
+	json_t *failures = json_array();
+
 	if (o->dry_run)
-		printf("\nDry run: files verified, nothing loaded.\n");
+		output_summary(&o->out, "\nDry run: files verified, nothing loaded.\n");
 	else
-		printf("\nRestored: %zu images\n", o->restored);
-	printf("Skipped: %zu (already exist)\nFailures: %zu\n", o->skipped, o->failures.n);
-	for (size_t i = 0; i < o->failures.n; i++)
-		printf("  - %s\n", o->failures.items[i]);
+		output_summary(&o->out, "\nRestored: %zu images\n", o->restored);
+	output_summary(&o->out, "Skipped: %zu (already exist)\nFailures: %zu\n", o->skipped,
+		       o->failures.n);
+	for (size_t i = 0; i < o->failures.n; i++) {
+		output_summary(&o->out, "  - %s\n", o->failures.items[i]);
+		json_array_append_new(failures, output_str(o->failures.items[i]));
+	}
+	output_report(&o->out, "restore",
+		      json_pack("{s:o, s:b, s:{s:i, s:i, s:f, s:o}}", "archive_dir",
+				output_str(strbuf_str(&o->arch_real)), "dry_run", o->dry_run,
+				"summary", "restored", (json_int_t)o->restored, "skipped",
+				(json_int_t)o->skipped, "seconds", output_clock() - o->run_start,
+				"failures", failures));
 }
 
 static int restore_run(const struct cmd_context *ctx, int argc, char **argv)
@@ -407,6 +492,9 @@ static int restore_run(const struct cmd_context *ctx, int argc, char **argv)
 		{ "force", 0, OPT_FLAG, &o.force },
 		{ "dry-run", 0, OPT_FLAG, &o.dry_run },
 		{ "jobs", 0, OPT_VALUE, &o.jobs_arg },
+		{ "json", 0, OPT_FLAG, &o.json },
+		{ "quiet", 'q', OPT_FLAG, &o.quiet },
+		{ "no-progress", 0, OPT_FLAG, &o.no_progress },
 		{ "verbose", 'v', OPT_FLAG, &o.verbose },
 		{ "host", 'H', OPT_VALUE, &o.host },
 		{ 0 },
@@ -431,13 +519,16 @@ static int restore_run(const struct cmd_context *ctx, int argc, char **argv)
 		code = EXIT_USAGE;
 		goto out;
 	}
+	o.run_start = output_clock();
+	output_init(&o.out, o.quiet, o.no_progress, o.json, o.verbose);
+	progress_init(&o.progress, &o.out);
 	resolve_root(ctx, o.root, &o.root_dir);
 	if ((code = connect_engine(&o.engine, o.host, o.verbose)) != EXIT_OK)
 		goto out;
 	o.connected = 1;
 	if ((code = find_folder(&o)) != EXIT_OK || (code = projects_in_manifest(&o)) != EXIT_OK)
 		goto out;
-	printf("Restoring from %s\n", strbuf_str(&o.arch_real));
+	output_line(&o.out, LINE_PLAIN, "Restoring from %s", strbuf_str(&o.arch_real));
 	restore_all(&o);
 	summary(&o);
 	code = o.failures.n ? EXIT_FAILED : EXIT_OK;
@@ -445,6 +536,8 @@ out:
 	if (o.connected)
 		engine_close(&o.engine);
 	manifest_free(&o.manifest);
+	progress_release(&o.progress);
+	output_release(&o.out);
 	strbuf_release(&o.root_dir);
 	strbuf_release(&o.arch_dir);
 	strbuf_release(&o.arch_real);

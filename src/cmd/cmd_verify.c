@@ -19,9 +19,10 @@
 #include "../util/path.h"
 #include "../util/text.h"
 #include "common.h"
+#include "progress.h"
 
 static const char verify_help[] =
-	"usage: imgvault verify [OPTIONS]\n"
+	"usage: imgvault verify [OPTIONS]      (also: image-verify)\n"
 	"\n"
 	"Check every archive the manifest lists: the file is there, inside the\n"
 	"archive folder, with the size and SHA-256 the manifest records. Archive\n"
@@ -39,6 +40,10 @@ static const char verify_help[] =
 	"                     complete, its image config hashing to the entry's\n"
 	"                     docker_id, each layer hashing to its diff ID\n"
 	"  --jobs=N           files checked at once (default: one per CPU)\n"
+	"  --json             print one JSON report at the end instead of lines\n"
+	"                     (schema/report.schema.json)\n"
+	"  -q, --quiet        print only problems and the summary\n"
+	"  --no-progress      no live progress line on a terminal\n"
 	"  -h, --help         show this help\n"
 	"\n"
 	"Output: one line per file — ok, MISMATCH (size or sha256), MISSING,\n"
@@ -54,7 +59,9 @@ static const char verify_help[] =
 struct verify_cmd {
 	const char *root, *archive_dir, *jobs_arg;
 	struct strlist projects;
-	int deep, jobs;
+	int deep, jobs, json, quiet, no_progress;
+	struct output out;
+	struct progress progress;
 	struct strbuf arch_dir;
 	struct manifest manifest;
 	struct strlist rejected;	/* entries the manifest set aside */
@@ -111,32 +118,20 @@ static void arch_folders(const char *base, struct strlist *out)
 		closedir(d);
 }
 
-/* The docker context's name, for <root>/.env_<context>, without reaching an engine. */
-static char *context_name(void)
-{
-	struct host_env env;
-	struct engine_host h = { 0 };
-	struct strbuf err = STRBUF_INIT;
-	char *name = NULL;
-
-	host_env_from_environ(&env);
-	if (engine_host_resolve(&h, NULL, &env, &err) == 0 && h.context)
-		name = strdup(h.context);
-	engine_host_free(&h);
-	strbuf_release(&err);
-	return name ? name : strdup("default");
-}
-
 /* <base>/<uname -m>, or the only arch folder under base with a manifest. */
 static int default_arch_dir(struct verify_cmd *o, const struct cmd_context *ctx)
 {
 	struct strbuf root = STRBUF_INIT, base = STRBUF_INIT, err = STRBUF_INIT;
 	struct strlist found = STRLIST_INIT;
-	char *context = context_name();
-	struct layout_base_in in = { .env = getenv("IMAGE_ARCHIVE_DIR"), .context = context };
+	struct host_env env;
+	char *context;
+	struct layout_base_in in = { .env = getenv("IMAGE_ARCHIVE_DIR") };
 	struct utsname u;
 	int code = EXIT_USAGE;
 
+	host_env_from_environ(&env);
+	context = context_name(&env, NULL);
+	in.context = context;
 	resolve_root(ctx, o->root, &root);
 	in.root = strbuf_str(&root);
 	if (layout_base_dir(&in, &base, &err) < 0 || uname(&u) < 0 ||
@@ -233,50 +228,108 @@ static int count_entries(struct verify_cmd *o, size_t *n)
 	return EXIT_OK;
 }
 
+/* --json: one file's outcome. */
+static void report_result(struct verify_cmd *o, const struct verify_result *r)
+{
+	static const char *const outcomes[] = {
+		[VERIFY_OK] = "ok", [VERIFY_MISMATCH] = "mismatch", [VERIFY_MISSING] = "missing",
+		[VERIFY_CORRUPT] = "corrupt", [VERIFY_ORPHAN] = "orphan",
+	};
+	const struct manifest_entry *e = r->entry;
+	struct strbuf project = STRBUF_INIT;
+	json_t *rep;
+
+	/* An orphan's project is its folder: "project/name". */
+	if (!e && r->file && strchr(r->file, '/'))
+		strbuf_add(&project, r->file, (size_t)(strchr(r->file, '/') - r->file));
+	rep = output_image(&o->out, e ? e->project : project.len ? strbuf_str(&project) : NULL,
+			   e ? e->image : NULL, outcomes[r->status]);
+	strbuf_release(&project);
+	json_object_set_new(rep, "file", output_str(r->file));
+	json_object_set_new(rep, "bytes", json_integer((json_int_t)r->size));
+	json_object_set_new(rep, "seconds", json_real(r->seconds));
+	json_object_set_new(rep, "sha256", r->sha256[0] ? json_string(r->sha256) : json_null());
+	json_object_set_new(rep, "docker_id", output_str(e ? e->docker_id : NULL));
+	if (r->why.len)
+		json_object_set_new(rep, "error", output_str(strbuf_str(&r->why)));
+}
+
 static void print_result(void *ctx, const struct verify_result *r)
 {
 	static const char *const words[] = {
 		[VERIFY_OK] = "ok", [VERIFY_MISMATCH] = "MISMATCH", [VERIFY_MISSING] = "MISSING",
 		[VERIFY_CORRUPT] = "CORRUPT", [VERIFY_ORPHAN] = "ORPHAN",
 	};
-	struct strbuf file = STRBUF_INIT;
+	struct verify_cmd *o = ctx;
+	struct strbuf file = STRBUF_INIT, rest = STRBUF_INIT;
+	char word[32];
 
-	(void)ctx;
+	report_result(o, r);
 	if (r->file)
 		text_quote(&file, r->file);
 	else
 		strbuf_addstr(&file, "manifest entry");
-	printf("%-8s %s", words[r->status], strbuf_str(&file));
 	if (r->status == VERIFY_OK)
-		printf(" (%.1f MB)", (double)r->size / 1e6);
+		strbuf_addf(&rest, " (%.1f MB)", (double)r->size / 1e6);
 	else if (r->why.len)
-		printf("%s%s", r->file ? ": " : " ", strbuf_str(&r->why));
-	putchar('\n');
-	fflush(stdout);
+		strbuf_addf(&rest, "%s%s", r->file ? ": " : " ", strbuf_str(&r->why));
+	snprintf(word, sizeof(word), "%-8s", words[r->status]);
+	progress_pause(&o->progress);
+	output_line(&o->out, r->status == VERIFY_OK ? LINE_GOOD : LINE_BAD, "%s %s%s", word,
+		    strbuf_str(&file), strbuf_str(&rest));
+	progress_resume(&o->progress);
 	strbuf_release(&file);
+	strbuf_release(&rest);
+}
+
+static void checked_bytes(void *ctx, unsigned long long n)
+{
+	progress_add(ctx, n);
 }
 
 static int verify_all(struct verify_cmd *o)
 {
 	struct verify_opts vo = { .deep = o->deep, .jobs = o->jobs, .projects = &o->projects,
-				  .rejected = &o->rejected };
+				  .rejected = &o->rejected, .on_bytes = checked_bytes,
+				  .bytes_ctx = &o->progress };
 	struct verify_counts c;
 	struct strbuf err = STRBUF_INIT;
+	unsigned long long total = 0;
+	double start = output_clock();
+	char what[64];
 	size_t n;
 	int r, code;
 
 	if ((code = count_entries(o, &n)) != EXIT_OK)
 		return code;
-	printf("Verifying %s (%zu %s)\n", strbuf_str(&o->arch_dir), n, n == 1 ? "entry" : "entries");
-	fflush(stdout);
-	r = verify_run(strbuf_str(&o->arch_dir), &o->manifest, &vo, print_result, NULL, &c, &err);
+	for (size_t i = 0; i < manifest_count(&o->manifest); i++) {
+		const struct manifest_entry *e = manifest_at(&o->manifest, i);
+
+		if ((!o->projects.n || strlist_has(&o->projects, e->project)) && e->size > 0)
+			total += (unsigned long long)e->size;
+	}
+	output_line(&o->out, LINE_PLAIN, "Verifying %s (%zu %s)", strbuf_str(&o->arch_dir), n,
+		    n == 1 ? "entry" : "entries");
+	snprintf(what, sizeof(what), "%zu %s", n, n == 1 ? "file" : "files");
+	progress_start(&o->progress, o->deep ? "verify --deep" : "verify", what);
+	progress_total(&o->progress, total);
+	r = verify_run(strbuf_str(&o->arch_dir), &o->manifest, &vo, print_result, o, &c, &err);
+	progress_end(&o->progress);
 	if (r < 0) {
 		say_error("%s", strbuf_str(&err));
 		strbuf_release(&err);
 		return EXIT_USAGE;
 	}
-	printf("\nChecked: %zu, ok: %zu, mismatched: %zu, missing: %zu, corrupt: %zu, "
-	       "orphans: %zu\n", c.checked, c.ok, c.mismatched, c.missing, c.corrupt, c.orphans);
+	output_summary(&o->out, "\nChecked: %zu, ok: %zu, mismatched: %zu, missing: %zu, "
+		       "corrupt: %zu, orphans: %zu\n", c.checked, c.ok, c.mismatched, c.missing,
+		       c.corrupt, c.orphans);
+	output_report(&o->out, "verify",
+		      json_pack("{s:o, s:b, s:{s:i, s:i, s:i, s:i, s:i, s:i, s:f}}",
+				"archive_dir", output_str(strbuf_str(&o->arch_dir)), "deep", o->deep,
+				"summary", "checked", (json_int_t)c.checked, "ok", (json_int_t)c.ok,
+				"mismatched", (json_int_t)c.mismatched, "missing",
+				(json_int_t)c.missing, "corrupt", (json_int_t)c.corrupt, "orphans",
+				(json_int_t)c.orphans, "seconds", output_clock() - start));
 	if (r > 0) {
 		fflush(stdout);
 		say_error("looking for orphans: %s", strbuf_str(&err));
@@ -294,6 +347,9 @@ static int verify_cmd_run(const struct cmd_context *ctx, int argc, char **argv)
 		{ "project", 0, OPT_LIST, &o.projects },
 		{ "deep", 0, OPT_FLAG, &o.deep },
 		{ "jobs", 0, OPT_VALUE, &o.jobs_arg },
+		{ "json", 0, OPT_FLAG, &o.json },
+		{ "quiet", 'q', OPT_FLAG, &o.quiet },
+		{ "no-progress", 0, OPT_FLAG, &o.no_progress },
 		{ 0 },
 	};
 	int help = 0, nrest = 0, code;
@@ -310,10 +366,14 @@ static int verify_cmd_run(const struct cmd_context *ctx, int argc, char **argv)
 		code = EXIT_USAGE;
 		goto out;
 	}
+	output_init(&o.out, o.quiet, o.no_progress, o.json, 0);
+	progress_init(&o.progress, &o.out);
 	if ((code = parse_jobs(&o)) != EXIT_OK || (code = open_manifest(&o, ctx)) != EXIT_OK)
 		goto out;
 	code = verify_all(&o);
 out:
+	progress_release(&o.progress);
+	output_release(&o.out);
 	verify_unlock(o.lock_fd);
 	manifest_free(&o.manifest);
 	strbuf_release(&o.arch_dir);

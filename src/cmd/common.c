@@ -173,16 +173,21 @@ int projects_exist(const struct strlist *wanted, const struct strlist *found, co
 	return EXIT_OK;
 }
 
-void report_entry_errors(const struct catalog *c, const char *project, struct strlist *failures)
+void report_entry_errors(struct output *out, const struct catalog *c, const char *project,
+			 struct strlist *failures)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		const struct catalog_entry *e = &c->entries[i];
 		struct strbuf why = STRBUF_INIT;
+		json_t *image;
 
 		if (!e->error || strcmp(e->project, project))
 			continue;
 		text_quote(&why, e->error);
-		printf("[error] service '%s': %s\n", e->service, strbuf_str(&why));
+		output_line(out, LINE_BAD, "[error] service '%s': %s", e->service, strbuf_str(&why));
+		image = output_image(out, e->project, NULL, "failed");
+		json_object_set_new(image, "service", output_str(e->service));
+		json_object_set_new(image, "error", output_str(e->error));
 		strbuf_reset(&why);
 		strbuf_addf(&why, "service %s/%s: ", e->project, e->service);
 		text_quote(&why, e->error);
@@ -219,4 +224,17 @@ done:
 	strbuf_release(&tag);
 	strbuf_release(&err);
 	return code;
+}
+
+char *context_name(const struct host_env *env, const char *flag)
+{
+	struct engine_host h = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	char *name = NULL;
+
+	if (engine_host_resolve(&h, flag, env, &err) == 0 && h.context)
+		name = strdup(h.context);
+	engine_host_free(&h);
+	strbuf_release(&err);
+	return name ? name : strdup("default");
 }

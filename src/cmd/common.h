@@ -11,6 +11,7 @@
 #include "../engine/host.h"
 #include "../util/strbuf.h"
 #include "cmd.h"
+#include "output.h"
 
 /*
  * The projects root: --root, else IMGVAULT_ROOT, else (invoked as image-*
@@ -36,7 +37,8 @@ void report_error(void *counts, const char *msg);
  * The catalog entries of project that could not be resolved: one
  * "[error] service 'x': why" line each, and a line in failures.
  */
-void report_entry_errors(const struct catalog *c, const char *project, struct strlist *failures);
+void report_entry_errors(struct output *out, const struct catalog *c, const char *project,
+			 struct strlist *failures);
 
 /* Every --project names a project found; else one line and EXIT_USAGE. */
 int projects_exist(const struct strlist *wanted, const struct strlist *found, const char *root);
@@ -55,6 +57,14 @@ struct tree_scan {
  */
 int scan_tree(const char *command, const struct tree_scan *t, struct catalog *c,
 	      struct plan *p);
+
+/*
+ * The docker context the engine would be chosen from (-H flag or NULL,
+ * then DOCKER_HOST, DOCKER_CONTEXT, the config's current context), for
+ * <root>/.env_<context>, without reaching the engine; "default" when none.
+ * Owned by the caller.
+ */
+char *context_name(const struct host_env *env, const char *flag);
 
 /* The environment the engine and registry settings come from. */
 void host_env_from_environ(struct host_env *env);

@@ -88,7 +88,7 @@ static void show_tail(int fd)
 	}
 }
 
-int run_build_hook(const char *root, const char *project, int verbose)
+int run_build_hook(const char *root, const char *project, int verbose, int quiet)
 {
 	struct strbuf dir = STRBUF_INIT;
 	char name[] = "/tmp/imgvault-hook.XXXXXX";
@@ -100,8 +100,10 @@ int run_build_hook(const char *root, const char *project, int verbose)
 		strbuf_release(&dir);
 		return 0;
 	}
-	printf("[hook] make build-hook-pre\n");
-	fflush(stdout);
+	if (!quiet) {
+		printf("[hook] make build-hook-pre\n");
+		fflush(stdout);
+	}
 	if (!verbose && (out = mkostemp(name, O_CLOEXEC)) >= 0)
 		unlink(name);
 	pid = fork();

@@ -12,9 +12,10 @@ int has_build_hook(const char *project_dir);
 
 /*
  * Run the hook of root/project when it has one; its output is shown with
- * verbose, else only its last lines when it fails. Returns 0 when there
+ * verbose, else only its last lines when it fails; "[hook] …" is printed
+ * unless quiet. Returns 0 when there
  * was no hook or it succeeded, -1 when it failed (a warning was printed).
  */
-int run_build_hook(const char *root, const char *project, int verbose);
+int run_build_hook(const char *root, const char *project, int verbose, int quiet);
 
 #endif

@@ -13,6 +13,7 @@ static const struct command *const commands[] = {
 	&cmd_archive,
 	&cmd_restore,
 	&cmd_verify,
+	&cmd_status,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

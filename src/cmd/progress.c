@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,12 +36,24 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void progress_init(struct progress *p, int verbose)
+void progress_init(struct progress *p, const struct output *out)
 {
 	memset(p, 0, sizeof(*p));
-	p->verbose = verbose;
-	p->live = !verbose && isatty(STDOUT_FILENO);
+	p->verbose = out->verbose;
+	p->live = out->live;
 	p->at_line_start = 1;
+	pthread_mutex_init(&p->mu, NULL);
+}
+
+void progress_count(struct progress *p, size_t index, size_t count)
+{
+	p->index = index;
+	p->count = count;
+}
+
+void progress_total(struct progress *p, unsigned long long total)
+{
+	p->total = total;
 }
 
 void progress_start(struct progress *p, const char *verb, const char *image)
@@ -50,8 +63,9 @@ void progress_start(struct progress *p, const char *verb, const char *image)
 	p->verb = verb;
 	p->image = image;
 	p->step = p->steps = 0;
-	p->bytes = 0;
+	p->bytes = p->total = 0;
 	p->last_draw_ms = 0;
+	p->start_ms = now_ms();
 	p->at_line_start = 1;
 	if (p->verbose) {
 		printf("[%s] %s\n", verb, image);
@@ -59,19 +73,52 @@ void progress_start(struct progress *p, const char *verb, const char *image)
 	}
 }
 
+/* "  12.3/45.6 MB  30.1 MB/s  0:02 left", as far as it is known. */
+static void add_transfer(struct strbuf *line, const struct progress *p, int64_t t,
+			 unsigned long long cur, unsigned long long total)
+{
+	double secs = (double)(t - p->start_ms) / 1000.0, rate;
+
+	if (total && cur <= total)
+		strbuf_addf(line, "  %.1f/%.1f MB", cur / 1e6, total / 1e6);
+	else
+		strbuf_addf(line, "  %.1f MB", cur / 1e6);
+	if (secs < 1.0 || !cur)
+		return;
+	rate = (double)cur / secs;
+	strbuf_addf(line, "  %.1f MB/s", rate / 1e6);
+	if (total && cur < total) {
+		long left = (long)((double)(total - cur) / rate + 0.5);
+
+		strbuf_addf(line, "  %ld:%02ld left", left / 60, left % 60);
+	}
+}
+
+static size_t terminal_width(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10)
+		return ws.ws_col;
+	return 80;
+}
+
 static void draw(struct progress *p, int force)
 {
-	struct strbuf line = STRBUF_INIT;
+	struct strbuf line = STRBUF_INIT, name = STRBUF_INIT;
 	int64_t t = now_ms();
-	int64_t cur = 0, total = 0;
-	size_t done = 0;
+	unsigned long long cur = 0, total = 0;
+	size_t done = 0, width;
 
 	if (!force && t - p->last_draw_ms < 100)
 		return;
 	p->last_draw_ms = t;
-	strbuf_addf(&line, "[%s] %s", p->verb, p->image);
+	if (p->count)
+		strbuf_addf(&line, "(%zu/%zu) ", p->index, p->count);
+	text_quote(&name, p->image ? p->image : "");
+	strbuf_addf(&line, "[%s] %s", p->verb, strbuf_str(&name));
 	if (p->bytes) {
-		strbuf_addf(&line, "  %.1f MB", (double)p->bytes / 1e6);
+		add_transfer(&line, p, t, p->bytes, p->total);
 	} else if (p->steps) {
 		strbuf_addf(&line, "  step %d/%d", p->step, p->steps);
 	} else if (p->layers.n) {
@@ -79,17 +126,20 @@ static void draw(struct progress *p, int force)
 			struct layer *l = p->layers.items[i].value;
 
 			done += l->done;
-			cur += l->done && l->total ? l->total : l->current;
-			total += l->total;
+			cur += (unsigned long long)(l->done && l->total ? l->total : l->current);
+			total += (unsigned long long)l->total;
 		}
 		strbuf_addf(&line, "  %zu/%zu layers", done, p->layers.n);
 		if (total)
-			strbuf_addf(&line, "  %.1f/%.1f MB", cur / 1e6, total / 1e6);
+			add_transfer(&line, p, t, cur, total);
 	}
-	printf("\r\033[K%s", strbuf_str(&line));
+	/* One screen line, or \r cannot take it back. */
+	width = terminal_width() - 1;
+	printf("\r\033[K%.*s", (int)(line.len < width ? line.len : width), strbuf_str(&line));
 	fflush(stdout);
 	p->drawn = 1;
 	strbuf_release(&line);
+	strbuf_release(&name);
 }
 
 /* "Step 3/7 : RUN make" → 3 and 7. */
@@ -191,6 +241,26 @@ void progress_bytes(struct progress *p, unsigned long long bytes)
 		draw(p, 0);
 }
 
+void progress_add(struct progress *p, unsigned long long n)
+{
+	pthread_mutex_lock(&p->mu);
+	p->bytes += n;
+	if (p->live)
+		draw(p, 0);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void progress_pause(struct progress *p)
+{
+	pthread_mutex_lock(&p->mu);
+	progress_end(p);
+}
+
+void progress_resume(struct progress *p)
+{
+	pthread_mutex_unlock(&p->mu);
+}
+
 void progress_end(struct progress *p)
 {
 	if (p->drawn) {
@@ -208,4 +278,5 @@ void progress_release(struct progress *p)
 {
 	strmap_free(&p->layers, free_layer);
 	memset(&p->layers, 0, sizeof(p->layers));
+	pthread_mutex_destroy(&p->mu);
 }

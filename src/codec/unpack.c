@@ -240,3 +240,8 @@ void unpack_close(struct unpack *u)
 	free(u->path);
 	free(u);
 }
+
+unsigned long long unpack_consumed(const struct unpack *u)
+{
+	return u->size;
+}

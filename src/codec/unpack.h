@@ -40,6 +40,9 @@ const char *unpack_error(const struct unpack *u);
 /* After the end: the hex SHA-256 and size of the file's bytes as read. */
 void unpack_digest(struct unpack *u, char hex[65], unsigned long long *size);
 
+/* The file's bytes read so far (compressed, as stored). */
+unsigned long long unpack_consumed(const struct unpack *u);
+
 void unpack_close(struct unpack *u);
 
 #endif

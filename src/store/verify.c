@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../util/path.h"
@@ -193,8 +194,8 @@ static int fd_inside(int fd, const char *arch_real, struct strbuf *where)
 
 /* ---- one entry ---------------------------------------------------------- */
 
-static int hash_fd(int fd, unsigned char *buf, size_t bufsize, char hex[65],
-		   unsigned long long *size, struct strbuf *why)
+static int hash_fd(int fd, unsigned char *buf, size_t bufsize, const struct verify_result *r,
+		   char hex[65], unsigned long long *size, struct strbuf *why)
 {
 	static const char digits[] = "0123456789abcdef";
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -223,6 +224,8 @@ static int hash_fd(int fd, unsigned char *buf, size_t bufsize, char hex[65],
 			goto out;
 		}
 		*size += (unsigned long long)n;
+		if (r->on_bytes)
+			r->on_bytes(r->bytes_ctx, (unsigned long long)n);
 	}
 	if (!EVP_DigestFinal_ex(md, sum, NULL)) {
 		strbuf_addstr(why, "sha256 failed");
@@ -282,10 +285,15 @@ static void read_file(int fd, const struct manifest_entry *e, int deep, unsigned
 	int rc;
 
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (deep)
+	if (deep) {
 		rc = verify_deep_fd(fd, e->file, e->docker_id, hex, &got, &inner);
-	else
-		rc = hash_fd(fd, buf, bufsize, hex, &got, &inner);
+		if (r->on_bytes)
+			r->on_bytes(r->bytes_ctx, got);
+	} else {
+		rc = hash_fd(fd, buf, bufsize, r, hex, &got, &inner);
+	}
+	if (rc >= 0)
+		memcpy(r->sha256, hex, sizeof(r->sha256));
 	if (rc < 0) {
 		r->status = VERIFY_CORRUPT;
 		strbuf_addstr(&r->why, strbuf_str(&inner));
@@ -308,9 +316,12 @@ void verify_entry(const char *arch_real, const struct manifest_entry *e, int dee
 {
 	struct strbuf path = STRBUF_INIT;
 	struct stat sb;
+	struct timespec t0, t1;
 	int fd = -1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r->file = e->file;
+	r->entry = e;
 	r->status = verify_resolve(arch_real, e->file, &path, &r->why);
 	if (r->status == VERIFY_OK)
 		r->status = open_file(arch_real, strbuf_str(&path), &fd, &sb, &r->why);
@@ -324,6 +335,8 @@ void verify_entry(const char *arch_real, const struct manifest_entry *e, int dee
 	else
 		read_file(fd, e, deep, buf, bufsize, r);
 	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
 /* ---- orphans ------------------------------------------------------------ */
@@ -578,8 +591,11 @@ int verify_run(const char *arch_dir, const struct manifest *m, const struct veri
 	for (size_t i = 0; i < manifest_count(m); i++) {
 		const struct manifest_entry *e = manifest_at(m, i);
 
-		if (!projects || strlist_has(projects, e->project))
+		if (!projects || strlist_has(projects, e->project)) {
+			p.jobs[p.n].r.on_bytes = opts->on_bytes;
+			p.jobs[p.n].r.bytes_ctx = opts->bytes_ctx;
 			p.jobs[p.n++].e = e;
+		}
 	}
 	/* jansson seeds its hash function once; do it before any thread parses JSON. */
 	json_object_seed(0);

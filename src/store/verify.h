@@ -37,13 +37,24 @@ enum verify_status {
  * why then names it), borrowed from the manifest or owned by the run; both
  * stay valid only during the callback. why says what is wrong (empty when
  * ok): "size expected 10, got 7", "sha256 expected …, got …", or the
- * reason a file is corrupt. size is the file's size on disk.
+ * reason a file is corrupt. size is the file's size on disk; sha256 its
+ * hash when it was read through ("" when not); seconds the time checking
+ * it took. entry is the manifest entry checked (NULL for an orphan or an
+ * entry set aside).
+ *
+ * on_bytes, when the caller sets it before the check, is called with
+ * each block's length as the file is read (on the checking thread).
  */
 struct verify_result {
 	enum verify_status status;
 	const char *file;
+	const struct manifest_entry *entry;
 	unsigned long long size;
+	char sha256[65];
+	double seconds;
 	struct strbuf why;
+	void (*on_bytes)(void *ctx, unsigned long long n);
+	void *bytes_ctx;
 };
 
 struct verify_opts {
@@ -56,6 +67,9 @@ struct verify_opts {
 	 * file NULL, whatever projects says (its project may be the bad key).
 	 */
 	const struct strlist *rejected;
+	/* Called from the worker threads as files are read (verify_result's on_bytes). */
+	void (*on_bytes)(void *ctx, unsigned long long n);
+	void *bytes_ctx;
 };
 
 struct verify_counts {
@@ -91,7 +105,8 @@ void verify_unlock(int fd);
 /*
  * Check one entry: resolve its file under arch_real (arch_dir as realpath
  * gives it), compare size and sha256, and, deep, read the archive through
- * (verify_deep_fd). r must be zeroed; release r->why with strbuf_release.
+ * (verify_deep_fd). r must be zeroed but for on_bytes and bytes_ctx;
+ * release r->why with strbuf_release.
  * buf is a scratch block of bufsize bytes for hashing.
  */
 void verify_entry(const char *arch_real, const struct manifest_entry *e, int deep,
