@@ -65,7 +65,7 @@ void progress_start(struct progress *p, const char *verb, const char *image)
 	p->step = p->steps = 0;
 	p->bytes = p->total = 0;
 	p->last_draw_ms = 0;
-	p->start_ms = now_ms();
+	p->first_ms = 0;
 	p->at_line_start = 1;
 	if (p->verbose) {
 		printf("[%s] %s\n", verb, image);
@@ -74,11 +74,15 @@ void progress_start(struct progress *p, const char *verb, const char *image)
 }
 
 /* "  12.3/45.6 MB  30.1 MB/s  0:02 left", as far as it is known. */
-static void add_transfer(struct strbuf *line, const struct progress *p, int64_t t,
+static void add_transfer(struct strbuf *line, struct progress *p, int64_t t,
 			 unsigned long long cur, unsigned long long total)
 {
-	double secs = (double)(t - p->start_ms) / 1000.0, rate;
+	double secs, rate;
 
+	/* The rate counts from the first byte: an engine may think a while first. */
+	if (cur && !p->first_ms)
+		p->first_ms = t;
+	secs = p->first_ms ? (double)(t - p->first_ms) / 1000.0 : 0;
 	if (total && cur <= total)
 		strbuf_addf(line, "  %.1f/%.1f MB", cur / 1e6, total / 1e6);
 	else

@@ -27,7 +27,7 @@ struct progress {
 	struct strmap layers;	/* id → struct layer */
 	int step, steps;	/* build: "Step N/M" */
 	int drawn;		/* a live line is on screen */
-	int64_t last_draw_ms, start_ms;
+	int64_t last_draw_ms, first_ms;	/* first_ms: the first byte moved */
 	int at_line_start;	/* verbose build output ended with a newline */
 	unsigned long long bytes;	/* progress_bytes, progress_add */
 	unsigned long long total;	/* bytes expected; 0 when not known */
