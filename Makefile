@@ -36,7 +36,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 
-LINKS := image-catalog image-build image-archive image-restore
+LINKS := image-catalog image-build image-archive image-restore image-verify image-status
 
 .PHONY: all deps test unit demo fuzz fuzz-build install uninstall bench clean
 
@@ -84,11 +84,20 @@ install: $(BUILD)/imgvault
 	install -m 755 $(BUILD)/imgvault $(DESTDIR)$(PREFIX)/bin/imgvault
 	for l in $(LINKS); do ln -sf imgvault $(DESTDIR)$(PREFIX)/bin/$$l; done
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 644 completions/imgvault.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/imgvault
+	for l in $(LINKS); do ln -sf imgvault $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$l; done
+	install -m 644 completions/_imgvault $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_imgvault
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/imgvault
 	for l in $(LINKS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$l; done
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/imgvault*.1
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/imgvault
+	for l in $(LINKS); do rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$l; done
+	rm -f $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_imgvault
 
 bench: deps all
 	bench/catalog

@@ -110,6 +110,16 @@ static const char *find_compose_file(const char *dir)
 	return NULL;
 }
 
+/* A project's folder as the catalog reads it: absolute and normalised. */
+static void project_dir(struct strbuf *out, const char *root_abs, const char *folder)
+{
+	struct strbuf joined = STRBUF_INIT;
+
+	path_join(&joined, root_abs, folder);
+	path_absolute(out, strbuf_str(&joined));
+	strbuf_release(&joined);
+}
+
 static struct catalog_entry *entry_new(struct catalog *c)
 {
 	struct catalog_entry *p = array_grow(c->entries, &c->alloc, c->n, sizeof(*p));
@@ -403,14 +413,11 @@ static void scan_project(struct catalog *c, const struct catalog_options *opt,
 			 const char *root_abs, const char *folder)
 {
 	struct project p = { .opt = opt, .c = c, .folder = folder };
-	struct strbuf joined = STRBUF_INIT;
 	const char *compose_name;
 
-	path_join(&joined, root_abs, folder);
-	path_absolute(&p.dir, strbuf_str(&joined));
-	strbuf_release(&joined);
-	if (!file_is_dir(strbuf_str(&p.dir)) ||
-	    !(compose_name = find_compose_file(strbuf_str(&p.dir)))) {
+	project_dir(&p.dir, root_abs, folder);
+	/* catalog_find_projects saw a compose file; it may have gone since. */
+	if (!(compose_name = find_compose_file(strbuf_str(&p.dir)))) {
 		strbuf_release(&p.dir);
 		return;
 	}
@@ -433,31 +440,63 @@ static void scan_project(struct catalog *c, const struct catalog_options *opt,
 	free(p.compose_project);
 }
 
-int catalog_scan(struct catalog *c, const struct catalog_options *opt, struct strbuf *err)
+int catalog_find_projects(const char *root, const char *const *projects,
+			  const char *const *excludes, struct strlist *out, struct strbuf *err)
 {
-	struct strbuf root_abs = STRBUF_INIT;
+	struct strbuf root_abs = STRBUF_INIT, dir = STRBUF_INIT;
 	struct strlist names = STRLIST_INIT;
 	struct dirent *de;
 	DIR *d;
+	int r = 0;
 
-	memset(c, 0, sizeof(*c));
-	d = opendir(opt->root);
+	d = opendir(root);
 	if (!d) {
-		strbuf_addf(err, "cannot read root folder '%s': %m", opt->root);
+		strbuf_addf(err, "cannot read root folder '%s': %m", root);
 		return -1;
 	}
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || de->d_name[0] == '_')
 			continue;
-		if (opt->projects && !listed(opt->projects, de->d_name))
+		if (projects && !listed(projects, de->d_name))
 			continue;
-		if (listed(opt->excludes, de->d_name))
+		if (listed(excludes, de->d_name))
 			continue;
-		strlist_add(&names, de->d_name);
+		if (strlist_add(&names, de->d_name) < 0) {
+			strbuf_addf(err, "out of memory listing root folder '%s'", root);
+			r = -1;
+			break;
+		}
 	}
 	closedir(d);
 	if (names.n)
 		qsort(names.items, names.n, sizeof(names.items[0]), cmp_names);
+	path_absolute(&root_abs, root);
+	for (size_t i = 0; r == 0 && i < names.n; i++) {
+		strbuf_reset(&dir);
+		project_dir(&dir, strbuf_str(&root_abs), names.items[i]);
+		if (!file_is_dir(strbuf_str(&dir)) || !find_compose_file(strbuf_str(&dir)))
+			continue;
+		if (strlist_add(out, names.items[i]) < 0) {
+			strbuf_addf(err, "out of memory listing root folder '%s'", root);
+			r = -1;
+		}
+	}
+	strlist_free(&names);
+	strbuf_release(&root_abs);
+	strbuf_release(&dir);
+	return r;
+}
+
+int catalog_scan(struct catalog *c, const struct catalog_options *opt, struct strbuf *err)
+{
+	struct strbuf root_abs = STRBUF_INIT;
+	struct strlist names = STRLIST_INIT;
+
+	memset(c, 0, sizeof(*c));
+	if (catalog_find_projects(opt->root, opt->projects, opt->excludes, &names, err) < 0) {
+		strlist_free(&names);
+		return -1;
+	}
 	path_absolute(&root_abs, opt->root);
 	for (size_t i = 0; i < names.n; i++)
 		scan_project(c, opt, strbuf_str(&root_abs), names.items[i]);

@@ -86,6 +86,16 @@ int catalog_scan(struct catalog *c, const struct catalog_options *opt,
 		 struct strbuf *err);
 void catalog_free(struct catalog *c);
 
+/*
+ * The project folders catalog_scan reads under root: names starting with
+ * neither '.' nor '_', kept by projects and excludes (NULL-terminated
+ * arrays, or NULL), that are folders holding a compose file; appended to
+ * out sorted by name (the caller frees out). Nothing is loaded. Returns 0,
+ * or -1 with err set when the root cannot be read (or memory runs out).
+ */
+int catalog_find_projects(const char *root, const char *const *projects,
+			  const char *const *excludes, struct strlist *out, struct strbuf *err);
+
 const char *image_source_name(enum image_source s);
 
 /* The default build tag for a date: "d-rymcg-tech-YYYYMMDD". */

@@ -33,6 +33,10 @@ static const char catalog_help[] =
 	"                     IMGVAULT_BUILD_TAG, else d-rymcg-tech-YYYYMMDD, today)\n"
 	"  --json             print only a JSON array, one entry per service\n"
 	"  --summary          print only the summary\n"
+	"  --list-projects    print only the names of the project folders, one a\n"
+	"                     line, sorted, after --project and --exclude; nothing is\n"
+	"                     loaded (shell completion uses it). A name holding a\n"
+	"                     newline is left out: it cannot be told apart\n"
 	"  -h, --help         show this help\n"
 	"\n"
 	"Exit status: 0 all resolved; 1 a project or an entry could not be\n"
@@ -41,7 +45,7 @@ static const char catalog_help[] =
 struct catalog_cmd {
 	const char *root, *build_tag;
 	struct strlist projects, excludes;
-	int json, summary_only;
+	int json, summary_only, list_projects;
 	struct report_counts counts;
 };
 
@@ -64,41 +68,48 @@ static const char *image_cell(const struct catalog_entry *e, struct strbuf *tmp)
 	return strbuf_str(tmp);
 }
 
+/*
+ * The table's cells for entry e, each on one line (names from folders and
+ * files may hold newlines): PROJECT, SERVICE, SOURCE, IMAGE, ENV VAR.
+ */
+static void table_cells(const struct catalog_entry *e, struct strbuf cells[5])
+{
+	struct strbuf raw = STRBUF_INIT;
+
+	for (int k = 0; k < 5; k++)
+		strbuf_reset(&cells[k]);
+	text_quote(&cells[0], e->project);
+	service_label(e, &raw);
+	text_quote(&cells[1], strbuf_str(&raw));
+	strbuf_addstr(&cells[2], image_source_name(e->source));
+	text_quote(&cells[3], image_cell(e, &raw));
+	text_quote(&cells[4], e->env_var ? e->env_var : "-");
+	strbuf_release(&raw);
+}
+
 static void print_table(const struct catalog *c)
 {
 	size_t w[5] = { 7, 7, 6, 5, 7 };	/* PROJECT SERVICE SOURCE IMAGE ENV VAR */
-	struct strbuf svc = STRBUF_INIT, img = STRBUF_INIT;
+	struct strbuf cell[5] = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT };
 
 	for (size_t i = 0; i < c->n; i++) {
-		const struct catalog_entry *e = &c->entries[i];
-		size_t len[5];
-
-		strbuf_reset(&svc);
-		service_label(e, &svc);
-		len[0] = strlen(e->project);
-		len[1] = svc.len;
-		len[2] = strlen(image_source_name(e->source));
-		len[3] = strlen(image_cell(e, &img));
-		len[4] = e->env_var ? strlen(e->env_var) : 1;
+		table_cells(&c->entries[i], cell);
 		for (int k = 0; k < 5; k++)
-			if (len[k] > w[k])
-				w[k] = len[k];
+			if (cell[k].len > w[k])
+				w[k] = cell[k].len;
 	}
 	printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], "PROJECT", (int)w[1], "SERVICE",
 	       (int)w[2], "SOURCE", (int)w[3], "IMAGE", (int)w[4], "ENV VAR", "PINNED");
 	for (size_t i = 0; i < c->n; i++) {
-		const struct catalog_entry *e = &c->entries[i];
-
-		strbuf_reset(&svc);
-		service_label(e, &svc);
-		printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], e->project, (int)w[1],
-		       strbuf_str(&svc), (int)w[2], image_source_name(e->source), (int)w[3],
-		       image_cell(e, &img), (int)w[4], e->env_var ? e->env_var : "-",
-		       e->version_pinned ? "yes" : "no");
+		table_cells(&c->entries[i], cell);
+		printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], strbuf_str(&cell[0]),
+		       (int)w[1], strbuf_str(&cell[1]), (int)w[2], strbuf_str(&cell[2]), (int)w[3],
+		       strbuf_str(&cell[3]), (int)w[4], strbuf_str(&cell[4]),
+		       c->entries[i].version_pinned ? "yes" : "no");
 	}
 	putchar('\n');
-	strbuf_release(&svc);
-	strbuf_release(&img);
+	for (int k = 0; k < 5; k++)
+		strbuf_release(&cell[k]);
 }
 
 static void print_list(const char *title, const struct strlist *l)
@@ -106,8 +117,13 @@ static void print_list(const char *title, const struct strlist *l)
 	if (!l->n)
 		return;
 	printf("\n%s:\n", title);
-	for (size_t i = 0; i < l->n; i++)
-		printf("  %s\n", l->items[i]);
+	for (size_t i = 0; i < l->n; i++) {
+		struct strbuf q = STRBUF_INIT;
+
+		text_quote(&q, l->items[i]);
+		printf("  %s\n", strbuf_str(&q));
+		strbuf_release(&q);
+	}
 }
 
 static void print_summary(const struct catalog *c)
@@ -160,6 +176,30 @@ static int print_json(const struct catalog *c)
 	return r;
 }
 
+/* --list-projects: the folders the catalog would read, one a line. */
+static int list_projects(struct catalog_cmd *o, const char *root)
+{
+	struct strlist found = STRLIST_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int code = EXIT_USAGE;
+
+	if (catalog_find_projects(root, strlist_argv(&o->projects), strlist_argv(&o->excludes),
+				  &found, &err) < 0) {
+		say_error("%s; pass --root=DIR or set IMGVAULT_ROOT", strbuf_str(&err));
+		goto done;
+	}
+	if (projects_exist(&o->projects, &found, root) != EXIT_OK)
+		goto done;
+	code = EXIT_OK;
+	for (size_t i = 0; i < found.n && code == EXIT_OK; i++)
+		if (!strchr(found.items[i], '\n') && puts(found.items[i]) == EOF)
+			code = EXIT_FAILED;	/* finish_stdout names the error */
+done:
+	strlist_free(&found);
+	strbuf_release(&err);
+	return code;
+}
+
 static int run_catalog(const struct cmd_context *ctx, int argc, char **argv)
 {
 	struct catalog_cmd o = { 0 };
@@ -170,6 +210,7 @@ static int run_catalog(const struct cmd_context *ctx, int argc, char **argv)
 		{ "build-tag", 0, OPT_VALUE, &o.build_tag },
 		{ "json", 0, OPT_FLAG, &o.json },
 		{ "summary", 0, OPT_FLAG, &o.summary_only },
+		{ "list-projects", 0, OPT_FLAG, &o.list_projects },
 		{ 0 },
 	};
 	struct catalog_report rep = { report_warning, report_error, &o.counts };
@@ -189,7 +230,13 @@ static int run_catalog(const struct cmd_context *ctx, int argc, char **argv)
 	if (code != EXIT_OK)
 		goto done;
 	code = EXIT_USAGE;
-	if (resolve_root(ctx, o.root, &root) < 0 || resolve_build_tag(o.build_tag, &tag) < 0)
+	if (resolve_root(ctx, o.root, &root) < 0)
+		goto done;
+	if (o.list_projects) {
+		code = list_projects(&o, strbuf_str(&root));
+		goto done;
+	}
+	if (resolve_build_tag(o.build_tag, &tag) < 0)
 		goto done;
 	{
 		struct catalog_options opt = {
