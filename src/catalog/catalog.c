@@ -227,23 +227,34 @@ static int unresolved_context(const char *ctx)
 	return !ctx || !*ctx || *ctx == '#';
 }
 
+/* strdup, NULL for NULL; a failure marks the catalog out of memory. */
+static char *dup(struct project *p, const char *s)
+{
+	char *d = xstrdup_or_null(s);
+
+	if (s && !d)
+		p->c->oom = 1;
+	return d;
+}
+
 static void fill_build(struct project *p, struct catalog_entry *e, const struct compose_service *s)
 {
 	int local;
 
 	if (s->context && compose_context_is_remote(s->context)) {
 		e->source = SOURCE_BUILD_REMOTE;
-		e->build_context = strdup(s->context);
+		e->build_context = dup(p, s->context);
 	} else if (unresolved_context(s->context) && names_git_repo(s->context_raw)) {
 		e->source = SOURCE_BUILD_REMOTE;
-		e->build_context = xstrdup_or_null(s->context);
+		e->build_context = dup(p, s->context);
 	} else if (s->context) {
 		/* Compose reads an empty context as "."; relative ones from the project. */
 		struct strbuf joined = STRBUF_INIT, ctx = STRBUF_INIT;
 
 		e->source = SOURCE_BUILD_LOCAL;
-		path_join(&joined, strbuf_str(&p->dir), *s->context ? s->context : ".");
-		path_absolute(&ctx, strbuf_str(&joined));
+		if (path_join(&joined, strbuf_str(&p->dir), *s->context ? s->context : ".") < 0 ||
+		    path_absolute(&ctx, strbuf_str(&joined)) < 0)
+			p->c->oom = 1;	/* or a path too long: either way no context */
 		e->build_context = strbuf_detach(&ctx);
 		strbuf_release(&joined);
 	} else {
@@ -252,15 +263,17 @@ static void fill_build(struct project *p, struct catalog_entry *e, const struct 
 	local = e->source == SOURCE_BUILD_LOCAL;
 	if (e->image_ref && strlist_has(&s->profiles, "build-only"))
 		e->source = SOURCE_BUILD_ONLY;
-	e->dockerfile = xstrdup_or_null(s->dockerfile);
-	e->dockerfile_inline = xstrdup_or_null(s->dockerfile_inline);
-	e->target = xstrdup_or_null(s->target);
+	e->dockerfile = dup(p, s->dockerfile);
+	e->dockerfile_inline = dup(p, s->dockerfile_inline);
+	e->target = dup(p, s->target);
 	if (s->nargs && (e->args = calloc(s->nargs, sizeof(*e->args)))) {
 		for (size_t i = 0; i < s->nargs; i++) {
-			e->args[i].name = strdup(s->args[i].name);
-			e->args[i].value = xstrdup_or_null(s->args[i].value);
+			e->args[i].name = dup(p, s->args[i].name);
+			e->args[i].value = dup(p, s->args[i].value);
 		}
 		e->nargs = s->nargs;
+	} else if (s->nargs) {
+		p->c->oom = 1;
 	}
 	if (!s->error && (s->dockerfile_inline || (local && e->build_context)))
 		read_dockerfile(p, e, s);
@@ -271,32 +284,35 @@ static void add_service(struct project *p, const struct compose_service *s)
 	struct catalog_entry *e = entry_new(p->c);
 	const char *var;
 
-	if (!e)
+	if (!e) {
+		p->c->oom = 1;
 		return;
-	e->project = strdup(p->folder);
-	e->compose_project = strdup(p->compose_project);
-	e->service = strdup(s->name);
-	e->image_ref = xstrdup_or_null(s->image_raw);
-	e->image_resolved = xstrdup_or_null(s->image);
+	}
+	e->project = dup(p, p->folder);
+	e->compose_project = dup(p, p->compose_project);
+	e->service = dup(p, s->name);
+	e->image_ref = dup(p, s->image_raw);
+	e->image_resolved = dup(p, s->image);
 	e->source = SOURCE_PULL;
 	if (s->has_build)
 		fill_build(p, e, s);
 	for (size_t i = 0; i < s->profiles.n; i++)
-		strlist_add(&e->profiles, s->profiles.items[i]);
+		if (strlist_add(&e->profiles, s->profiles.items[i]) < 0)
+			p->c->oom = 1;
 	var = pick_env_var(&s->image_vars, &s->arg_vars);
 	if (var) {
 		const char *def = vars_get(&p->vars, var, strlen(var));
 
-		e->env_var = strdup(var);
-		e->env_default = xstrdup_or_null(def);
+		e->env_var = dup(p, var);
+		e->env_default = dup(p, def);
 	}
 	if (s->error) {
-		e->error = strdup(s->error);
+		e->error = dup(p, s->error);
 	} else if (s->image && *s->image) {
 		struct imageref ref;
 		struct strbuf why = STRBUF_INIT;
 
-		e->image = strdup(s->image);
+		e->image = dup(p, s->image);
 		if (imageref_parse(s->image, &ref, &why) < 0)
 			report(p->opt, 0, "'%s': service '%s': image '%.200s' is not a valid reference: %s",
 			       strbuf_str(&p->compose_shown), s->name, s->image, strbuf_str(&why));
@@ -307,20 +323,23 @@ static void add_service(struct project *p, const struct compose_service *s)
 	} else if (s->has_build) {
 		struct strbuf name = STRBUF_INIT;
 
-		strbuf_addf(&name, "%s-%s:%s", p->compose_project, s->name, p->opt->build_tag);
+		if (strbuf_addf(&name, "%s-%s:%s", p->compose_project, s->name,
+				p->opt->build_tag) < 0)
+			p->c->oom = 1;
 		e->image = strbuf_detach(&name);
 	} else if (s->image_raw) {
 		struct strbuf why = STRBUF_INIT;
 
-		strbuf_addf(&why, "image '%.200s' resolves to an empty name; set %s in '%s/.env-dist'",
-			    s->image_raw, e->env_var ? e->env_var : "its variables",
-			    strbuf_str(&p->shown));
+		if (strbuf_addf(&why, "image '%.200s' resolves to an empty name; set %s in "
+				"'%s/.env-dist'", s->image_raw,
+				e->env_var ? e->env_var : "its variables", strbuf_str(&p->shown)) < 0)
+			p->c->oom = 1;
 		e->error = strbuf_detach(&why);
 	} else if (s->uses_extends) {
-		e->error = strdup("service uses 'extends:', which imgvault does not follow yet; "
-				  "give it an image: or build:");
+		e->error = dup(p, "service uses 'extends:', which imgvault does not follow yet; "
+			       "give it an image: or build:");
 	} else {
-		e->error = strdup("service has neither an image nor a build context");
+		e->error = dup(p, "service has neither an image nor a build context");
 	}
 	if (e->error) {
 		free(e->image_resolved);
@@ -389,6 +408,11 @@ static int load_project(struct project *p, const char *compose_name)
 		compose_project_name(cf.name, &name);
 	if (!name.len)
 		compose_project_name(p->folder, &name);
+	if (name.toobig) {
+		p->c->oom = 1;
+		compose_free(&cf);
+		goto done;
+	}
 	if (!name.len) {
 		report(p->opt, 1, "'%s': project name '%s' has no letters or digits; set 'name:' "
 		       "in the compose file; project skipped", strbuf_str(&p->compose_shown),
@@ -426,7 +450,8 @@ static void scan_project(struct catalog *c, const struct catalog_options *opt,
 	else
 		path_join(&p.shown, opt->root, folder);
 	c->projects_scanned++;
-	strlist_add(&c->projects, folder);
+	if (strlist_add(&c->projects, folder) < 0)
+		c->oom = 1;
 	if (!utf8_valid(folder, strlen(folder), NULL)) {
 		report(opt, 1, "project folder '%s' has a name that is not valid UTF-8; rename it; "
 		       "project skipped", strbuf_str(&p.shown));
@@ -497,11 +522,17 @@ int catalog_scan(struct catalog *c, const struct catalog_options *opt, struct st
 		strlist_free(&names);
 		return -1;
 	}
-	path_absolute(&root_abs, opt->root);
-	for (size_t i = 0; i < names.n; i++)
+	if (path_absolute(&root_abs, opt->root) < 0)
+		c->oom = 1;
+	for (size_t i = 0; i < names.n && !c->oom; i++)
 		scan_project(c, opt, strbuf_str(&root_abs), names.items[i]);
 	strlist_free(&names);
 	strbuf_release(&root_abs);
+	if (c->oom) {
+		/* Some entry lacks a value it should have: no partial catalog. */
+		strbuf_addstr(err, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 

@@ -75,6 +75,7 @@ struct catalog {
 	size_t projects_scanned;
 	size_t projects_failed;
 	size_t entry_errors;
+	int oom;			/* an allocation failed: catalog_scan fails */
 };
 
 /*

@@ -178,8 +178,10 @@ static int check_node(struct loader *L, const struct ynode *n)
 			strbuf_addf(&L->path, "[%zu]", i);
 		}
 		check_node(L, child);
-		L->path.len = mark;
-		L->path.buf[mark] = '\0';
+		if (L->path.buf) {	/* NULL when no byte of it could be allocated */
+			L->path.len = mark;
+			L->path.buf[mark] = '\0';
+		}
 		if (L->fatal)
 			return -1;
 	}

@@ -26,16 +26,41 @@ static int has_suffix(const char *s, const char *suffix)
 	return n > m && !strcmp(s + n - m, suffix);
 }
 
-/* The plan's job for (project, one of tags), else NULL with *name = the first tag. */
-static const struct plan_job *match_job(const struct plan *p, const char *project,
+/*
+ * The plan's job for one of tags whose project's folder (layout_project_dir:
+ * "my project" is in "my_project") is folder, else NULL with *name = the
+ * first tag.
+ */
+static const struct plan_job *match_job(const struct plan *p, const char *folder,
 					const struct strlist *tags, const char **name)
 {
+	struct strbuf dir = STRBUF_INIT, err = STRBUF_INIT;
+	const struct plan_job *found = NULL;
+
 	*name = tags->n ? tags->items[0] : NULL;
-	for (size_t i = 0; i < p->n; i++) {
-		if (strcmp(p->jobs[i].project, project) || !strlist_has(tags, p->jobs[i].image))
+	for (size_t i = 0; i < p->n && !found; i++) {
+		strbuf_reset(&dir);
+		if (!strlist_has(tags, p->jobs[i].image) ||
+		    layout_project_dir(p->jobs[i].project, &dir, &err) < 0 ||
+		    strcmp(strbuf_str(&dir), folder))
 			continue;
 		*name = p->jobs[i].image;
-		return &p->jobs[i];
+		found = &p->jobs[i];
+	}
+	strbuf_release(&dir);
+	strbuf_release(&err);
+	return found;
+}
+
+/* The old manifest's entry for file rel naming one of tags, or NULL. */
+static const struct manifest_entry *old_entry_of(const struct manifest *old, const char *rel,
+						 const struct strlist *tags)
+{
+	for (size_t i = 0; i < manifest_count(old); i++) {
+		const struct manifest_entry *e = manifest_at(old, i);
+
+		if (!strcmp(e->file, rel) && strlist_has(tags, e->image))
+			return e;
 	}
 	return NULL;
 }
@@ -75,6 +100,13 @@ static void add_file(struct rebuild *r, const char *project, const char *fname)
 		say_warning("'%s' holds no image name; left out of the manifest", strbuf_str(&path));
 		r->failed++;
 		goto done;
+	}
+	/* The project's own name, when its folder's differs ("my project"). */
+	if (job) {
+		project = job->project;
+	} else if ((old = old_entry_of(&r->old, strbuf_str(&rel), &st.images[0].tags))) {
+		project = old->project;
+		name = old->image;
 	}
 	old = manifest_find(&r->old, project, name);
 	if (old && old->sha256 && !strcmp(old->sha256, hex) && old->archived_at)

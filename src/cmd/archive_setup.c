@@ -94,7 +94,10 @@ static int make_dirs(const char *path, struct strbuf *err)
 	struct strbuf p = STRBUF_INIT;
 	int ret = 0;
 
-	strbuf_addstr(&p, path);
+	if (strbuf_addstr(&p, path) < 0) {
+		strbuf_addf(err, "cannot make folder '%s': out of memory", path);
+		return -1;
+	}
 	for (size_t i = 1; i <= p.len && !ret; i++) {
 		if (i < p.len && p.buf[i] != '/')
 			continue;

@@ -21,6 +21,8 @@
 #include "../store/layout.h"
 #include "../store/lock.h"
 #include "../store/manifest.h"
+#include "../store/verify.h"
+#include "../util/text.h"
 #include "archive_cmd.h"
 #include "common.h"
 #include "hook.h"
@@ -190,12 +192,110 @@ static void report_entry(struct archive_cmd *o, const struct manifest_entry *e,
 		json_object_set_new(rep, "reason", output_str(why));
 }
 
+/*
+ * rel (a path relative to the arch folder) resolved, symlinks followed,
+ * into out: 0 when it stays inside the arch folder (or is not there yet),
+ * else -1 with err saying where it leads. Nothing is ever written or
+ * removed through a symlink that leaves the folder.
+ */
+static int inside_arch(struct archive_cmd *o, const char *rel, struct strbuf *out,
+		       struct strbuf *err)
+{
+	char *real = realpath(strbuf_str(&o->arch_dir), NULL);
+	struct strbuf why = STRBUF_INIT;
+	enum verify_status st = VERIFY_CORRUPT;
+	int ret;
+
+	if (real)
+		st = verify_resolve(real, rel, out, &why);
+	else
+		strbuf_addstr(&why, strerror(errno));
+	ret = st == VERIFY_OK || st == VERIFY_MISSING ? 0 : -1;
+	/* verify's words end in "; not read": here the point is the writing. */
+	if (why.len >= 10 && !strcmp(why.buf + why.len - 10, "; not read"))
+		why.buf[why.len -= 10] = '\0';
+	if (ret < 0) {
+		strbuf_addf(err, "'%s/", strbuf_str(&o->arch_dir));
+		text_quote(err, rel);
+		strbuf_addf(err, "': %s; imgvault writes only inside the archive folder",
+			    strbuf_str(&why));
+	}
+	free(real);
+	strbuf_release(&why);
+	return ret;
+}
+
+/*
+ * The manifest could not record a file just stored: the entry goes, and
+ * once a manifest without it is written, the file too (it may already be
+ * in the manifest on disk when only the folder's fsync failed). Never an
+ * entry without its file; at worst, when that write fails as well, a
+ * whole file with no entry, as after a kill -9.
+ */
+static void unrecord(struct archive_cmd *o, const struct plan_job *j, const char *dir,
+		     const char *name)
+{
+	struct strbuf path = STRBUF_INIT, ignored = STRBUF_INIT;
+
+	manifest_remove(&o->manifest, j->project, j->image);
+	if (path_join(&path, dir, name) == 0 && save_manifest(o, &ignored) == 0)
+		unlink(strbuf_str(&path));
+	strbuf_release(&path);
+	strbuf_release(&ignored);
+}
+
+/*
+ * A file of the image, under the .tar.gz or the .tar.zst name, that no
+ * entry names is what a re-archive switching codec leaves when killed
+ * between dropping the old entry and removing the old file (or recording
+ * the new one). Once the image is settled (archived or skipped) it goes,
+ * so a kill never leaves an orphan that every later run would keep.
+ */
+static void drop_other_codec(struct archive_cmd *o, const struct plan_job *j)
+{
+	struct strbuf rel = STRBUF_INIT, folder = STRBUF_INIT, real = STRBUF_INIT;
+	struct strbuf name = STRBUF_INIT, path = STRBUF_INIT, err = STRBUF_INIT;
+	struct stat st;
+	size_t i;
+
+	for (int c = LAYOUT_GZIP; c <= LAYOUT_ZSTD; c++) {
+		strbuf_reset(&rel);
+		strbuf_reset(&folder);
+		strbuf_reset(&real);
+		strbuf_reset(&name);
+		strbuf_reset(&path);
+		strbuf_reset(&err);
+		if (layout_rel_path(j->project, j->image, c, &rel, &err) < 0 ||
+		    layout_project_dir(j->project, &folder, &err) < 0 ||
+		    layout_file_name(j->image, c, &name, &err) < 0)
+			continue;
+		for (i = 0; i < manifest_count(&o->manifest); i++)
+			if (!strcmp(manifest_at(&o->manifest, i)->file, strbuf_str(&rel)))
+				break;
+		if (i < manifest_count(&o->manifest))
+			continue;
+		/* Only a regular file, in a project folder inside the arch folder. */
+		if (inside_arch(o, strbuf_str(&folder), &real, &err) < 0 || !real.len ||
+		    path_join(&path, strbuf_str(&real), strbuf_str(&name)) < 0)
+			continue;
+		if (lstat(strbuf_str(&path), &st) == 0 && S_ISREG(st.st_mode))
+			unlink(strbuf_str(&path));
+	}
+	strbuf_release(&rel);
+	strbuf_release(&folder);
+	strbuf_release(&real);
+	strbuf_release(&name);
+	strbuf_release(&path);
+	strbuf_release(&err);
+}
+
 /* Export, compress, store, record. 0, or -1 with err set. */
 static int save(struct archive_cmd *o, const struct plan_job *j, const char *docker_id,
 		const char *alias, const struct manifest_entry *old, struct strbuf *err)
 {
 	struct strbuf dir = STRBUF_INIT, name = STRBUF_INIT, rel = STRBUF_INIT, now = STRBUF_INIT;
-	struct strbuf oldpath = STRBUF_INIT;
+	struct strbuf oldpath = STRBUF_INIT, folder = STRBUF_INIT, real = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT;
 	const char *names[2] = { j->image, alias };
 	struct export_ctx x = { &o->engine, names, alias ? 2 : 1 };
 	struct archive_source src = { export_stream, &x };
@@ -208,17 +308,26 @@ static int save(struct archive_cmd *o, const struct plan_job *j, const char *doc
 	int ret = -1;
 
 	if (layout_file_name(j->image, o->codec, &name, err) < 0 ||
+	    layout_project_dir(j->project, &folder, err) < 0 ||
 	    layout_rel_path(j->project, j->image, o->codec, &rel, err) < 0)
 		goto done;
-	path_join(&dir, strbuf_str(&o->arch_dir), j->project);
+	if (path_join(&dir, strbuf_str(&o->arch_dir), strbuf_str(&folder)) < 0) {
+		strbuf_addstr(err, "out of memory");
+		goto done;
+	}
 	if (mkdir(strbuf_str(&dir), 0755) < 0 && errno != EEXIST) {
 		strbuf_addf(err, "cannot make '%s': %s", strbuf_str(&dir), strerror(errno));
 		goto done;
 	}
+	/* A project folder that is a symlink out of the arch folder is not written to. */
+	if (inside_arch(o, strbuf_str(&folder), &real, err) < 0)
+		goto done;
 	t.dir = strbuf_str(&dir);
 	t.name = strbuf_str(&name);
-	/* The old entry's strings go with it: keep its file name first. */
-	if (old && strcmp(old->file, strbuf_str(&rel)))
+	/* The old entry's strings go with it: keep its file name first (when inside). */
+	strbuf_reset(&real);
+	if (old && strcmp(old->file, strbuf_str(&rel)) &&
+	    inside_arch(o, old->file, &real, &why) == 0)
 		path_join(&oldpath, strbuf_str(&o->arch_dir), old->file);
 	o->replacing = old ? j : NULL;
 	progress_start(&o->progress, "save", j->image);
@@ -240,11 +349,14 @@ static int save(struct archive_cmd *o, const struct plan_job *j, const char *doc
 	e.services = (const char *const *)j->services.items;
 	e.nservices = j->services.n;
 	e.archived_at = strbuf_str(&now);
-	if (manifest_put(&o->manifest, &e, err) < 0 || save_manifest(o, err) < 0)
+	if (manifest_put(&o->manifest, &e, err) < 0 || save_manifest(o, err) < 0) {
+		unrecord(o, j, t.dir, t.name);
 		goto done;
+	}
 	/* The old file of a re-archived image, when its name changed (gzip → zstd). */
 	if (oldpath.len)
 		unlink(strbuf_str(&oldpath));
+	drop_other_codec(o, j);
 	format_mb(size, sizeof(size), res.size);
 	output_line(&o->out, LINE_GOOD, "[%s] %s -> %s: %s", e.action, j->image, strbuf_str(&rel),
 		    size);
@@ -258,6 +370,9 @@ done:
 	strbuf_release(&rel);
 	strbuf_release(&now);
 	strbuf_release(&oldpath);
+	strbuf_release(&folder);
+	strbuf_release(&real);
+	strbuf_release(&why);
 	return ret;
 }
 
@@ -292,13 +407,16 @@ static int should_skip(struct archive_cmd *o, const struct plan_job *j,
 
 	if (o->force || !old || !old->sha256 || !*old->sha256)
 		return 0;
-	path_join(&path, strbuf_str(&o->arch_dir), old->file);
-	/* A file of another size than recorded is not the one archived. */
-	skip = stat(strbuf_str(&path), &st) == 0 && S_ISREG(st.st_mode) &&
+	/* A file of another size than recorded, or outside the folder, is not the one archived. */
+	skip = inside_arch(o, old->file, &path, &err) == 0 && path.len &&
+	       stat(strbuf_str(&path), &st) == 0 && S_ISREG(st.st_mode) &&
 	       (long long)st.st_size == old->size;
+	strbuf_reset(&err);
 	strbuf_release(&path);
-	if (!skip)
+	if (!skip) {
+		strbuf_release(&err);
 		return 0;
+	}
 	id = engine_id(o, j->image, &err);
 	if (id && old->docker_id && strcmp(id, old->docker_id)) {
 		strbuf_addf(note, "the engine's image changed (%.19s, archived %.19s)", id,
@@ -338,6 +456,7 @@ static void run_job(struct archive_cmd *o, const struct plan_job *j, int *hook_d
 	o->job_start = output_clock();
 	if (should_skip(o, j, old, &note)) {
 		skip_job(o, j, old, alias);
+		drop_other_codec(o, j);
 		goto done;
 	}
 	if (note.len)
@@ -354,7 +473,7 @@ static void run_job(struct archive_cmd *o, const struct plan_job *j, int *hook_d
 	}
 	if (j->build && !*hook_done) {
 		*hook_done = 1;
-		run_build_hook(strbuf_str(&o->root_dir), j->project, o->verbose,
+		run_build_hook(strbuf_str(&o->root_dir), j->project, o->out.verbose,
 			       o->quiet || o->json);
 	}
 	if ((j->build ? job_build(&o->runner, j, &id, &err) : job_pull(&o->runner, j, &err)) < 0) {
@@ -446,7 +565,7 @@ static void summary(struct archive_cmd *o)
 		       "Failures: %zu\n", o->new_images, a, manifest_count(&o->manifest), b,
 		       o->skipped, o->failures.n);
 	for (size_t i = 0; i < o->failures.n; i++)
-		output_summary(&o->out, "  - %s\n", o->failures.items[i]);
+		output_item(&o->out, o->failures.items[i]);
 	output_summary(&o->out, "Archive: %s\n", strbuf_str(&o->arch_dir));
 	top = json_pack("{s:o, s:b, s:{s:i, s:I, s:i, s:I, s:i, s:f, s:o}}", "archive_dir",
 			output_str(strbuf_str(&o->arch_dir)), "dry_run", 0, "summary",
@@ -530,7 +649,11 @@ static int archive_run(const struct cmd_context *ctx, int argc, char **argv)
 		goto out;
 	o.run_start = output_clock();
 	output_init(&o.out, o.quiet, o.no_progress, o.json, o.verbose);
-	resolve_root(ctx, o.root, &o.root_dir);
+	if (resolve_root(ctx, o.root, &o.root_dir) < 0) {
+		say_error("out of memory");
+		code = EXIT_USAGE;
+		goto out;
+	}
 	host_env_from_environ(&o.env);
 	if ((code = archive_scan(&o)) != EXIT_OK)
 		goto out;

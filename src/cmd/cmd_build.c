@@ -255,7 +255,7 @@ static void summary(struct build_cmd *o)
 		printf("Pushed: %zu\n", o->pushed);
 	printf("Skipped: %zu\nFailures: %zu\n", o->skipped, o->failures.n);
 	for (size_t i = 0; i < o->failures.n; i++)
-		printf("  - %s\n", o->failures.items[i]);
+		output_item(&o->out, o->failures.items[i]);
 }
 
 static int check_options(struct build_cmd *o, int nrest, char **argv)

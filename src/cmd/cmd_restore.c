@@ -184,17 +184,15 @@ static ssize_t read_unpack(void *ctx, char *buf, size_t n)
 	return got;
 }
 
-/* The engine's image ID for name, or NULL. */
-static char *engine_id(struct restore_cmd *o, const char *name)
+/* The engine's image ID for name, or NULL: not there, or why not known in err. */
+static char *engine_id(struct restore_cmd *o, const char *name, struct strbuf *err)
 {
 	json_t *info = NULL;
-	struct strbuf err = STRBUF_INIT;
 	char *id = NULL;
 
-	if (image_inspect(&o->engine, name, &info, &err) == 1)
+	if (image_inspect(&o->engine, name, &info, err) == 1)
 		id = xstrdup_or_null(json_string_value(json_object_get(info, "Id")));
 	json_decref(info);
-	strbuf_release(&err);
 	return id;
 }
 
@@ -205,6 +203,7 @@ static int load(struct restore_cmd *o, const struct manifest_entry *e, const cha
 	struct unpack *u = unpack_open(path, err);
 	struct load_feed feed = { u, &o->progress };
 	struct strlist loaded = STRLIST_INIT;
+	struct strbuf why = STRBUF_INIT;
 	char hex[65];
 	unsigned long long size = 0;
 	char *id = NULL;
@@ -234,8 +233,10 @@ static int load(struct restore_cmd *o, const struct manifest_entry *e, const cha
 		}
 		goto done;
 	}
-	id = engine_id(o, e->image);
-	if (!id)
+	id = engine_id(o, e->image, &why);
+	if (!id && why.len)
+		strbuf_addf(err, "after loading, %s", strbuf_str(&why));
+	else if (!id)
 		strbuf_addf(err, "after loading, the engine has no image '%s' (the archive "
 			    "names %s)", e->image, loaded.n ? loaded.items[0] : "nothing");
 	else if (strcmp(id, e->docker_id))
@@ -246,6 +247,7 @@ static int load(struct restore_cmd *o, const struct manifest_entry *e, const cha
 done:
 	progress_end(&o->progress);
 	free(id);
+	strbuf_release(&why);
 	strlist_free(&loaded);
 	unpack_close(u);
 	return ret;
@@ -329,14 +331,16 @@ static int selected(const struct restore_cmd *o, const char *project)
 /* Already there under the manifest's ID (and not --force): skip. */
 static int already_there(struct restore_cmd *o, const struct manifest_entry *e)
 {
+	struct strbuf ignored = STRBUF_INIT;	/* not known: loaded again */
 	char *id;
 	int same;
 
 	if (o->force)
 		return 0;
-	id = engine_id(o, e->image);
+	id = engine_id(o, e->image, &ignored);
 	same = id && !strcmp(id, e->docker_id);
 	free(id);
+	strbuf_release(&ignored);
 	return same;
 }
 
@@ -471,7 +475,7 @@ static void summary(struct restore_cmd *o)
 	output_summary(&o->out, "Skipped: %zu (already exist)\nFailures: %zu\n", o->skipped,
 		       o->failures.n);
 	for (size_t i = 0; i < o->failures.n; i++) {
-		output_summary(&o->out, "  - %s\n", o->failures.items[i]);
+		output_item(&o->out, o->failures.items[i]);
 		json_array_append_new(failures, output_str(o->failures.items[i]));
 	}
 	output_report(&o->out, "restore",
@@ -522,7 +526,11 @@ static int restore_run(const struct cmd_context *ctx, int argc, char **argv)
 	o.run_start = output_clock();
 	output_init(&o.out, o.quiet, o.no_progress, o.json, o.verbose);
 	progress_init(&o.progress, &o.out);
-	resolve_root(ctx, o.root, &o.root_dir);
+	if (resolve_root(ctx, o.root, &o.root_dir) < 0) {
+		say_error("out of memory");
+		code = EXIT_USAGE;
+		goto out;
+	}
 	if ((code = connect_engine(&o.engine, o.host, o.verbose)) != EXIT_OK)
 		goto out;
 	o.connected = 1;

@@ -7,6 +7,7 @@
  * project); entries the catalog no longer names are orphaned. Reads the
  * manifest without the archive lock and never writes.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,9 @@
 #include "../store/manifest.h"
 #include "../store/verify.h"
 #include "../util/path.h"
+#include "../util/strmap.h"
 #include "common.h"
+#include "jobs.h"
 
 static const char status_help[] =
 	"usage: imgvault status [OPTIONS]      (also: image-status)\n"
@@ -52,6 +55,8 @@ static const char status_help[] =
 
 enum state { ARCHIVED, MISSING, STALE, ORPHANED };
 
+#define NO_NEXT ((size_t)-1)
+
 static const char *const state_names[] = {
 	[ARCHIVED] = "archived", [MISSING] = "missing", [STALE] = "stale", [ORPHANED] = "orphaned",
 };
@@ -72,6 +77,8 @@ struct status_cmd {
 	int connected;
 	struct manifest manifest;
 	unsigned char *claimed;		/* per manifest entry: a catalog image accounts for it */
+	size_t *next;			/* per manifest entry: the next of its project, or NO_NEXT */
+	struct strmap first;		/* project -> its first entry's index + 1 */
 	size_t n[4];
 	unsigned long long bytes[4];
 };
@@ -116,6 +123,54 @@ done:
 	return code;
 }
 
+/*
+ * Chain each project's entries (first, next), so that looking at one
+ * project costs its own entries, not the whole manifest's: a manifest of
+ * 100,000 projects takes no quadratic time.
+ */
+static int index_projects(struct status_cmd *o)
+{
+	size_t n = manifest_count(&o->manifest);
+	size_t *last;
+
+	o->claimed = calloc(n, 1);
+	o->next = malloc(n * sizeof(*o->next));
+	last = malloc(n * sizeof(*last));
+	if (!o->claimed || !o->next || !last) {
+		free(last);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *p = manifest_at(&o->manifest, i)->project;
+		struct strmap_item *it = strmap_put(&o->first, p, strlen(p));
+
+		if (!it) {
+			free(last);
+			return -1;
+		}
+		o->next[i] = NO_NEXT;
+		if (!it->value) {
+			it->value = (void *)(uintptr_t)(i + 1);
+		} else {
+			/* last[] is kept at the project's first index. */
+			size_t head = (size_t)(uintptr_t)it->value - 1;
+
+			o->next[last[head]] = i;
+		}
+		last[(size_t)(uintptr_t)it->value - 1] = i;
+	}
+	free(last);
+	return 0;
+}
+
+/* The index of project's first entry, or NO_NEXT. */
+static size_t first_of(const struct status_cmd *o, const char *project)
+{
+	struct strmap_item *it = strmap_find(&o->first, project, strlen(project));
+
+	return it && it->value ? (size_t)(uintptr_t)it->value - 1 : NO_NEXT;
+}
+
 /* Load manifest.json when there is one; no folder or no manifest means nothing archived. */
 static int load_manifest(struct status_cmd *o)
 {
@@ -136,8 +191,7 @@ static int load_manifest(struct status_cmd *o)
 		for (size_t i = 0; i < rejected.n; i++)
 			say_warning("manifest entry %s; not counted", rejected.items[i]);
 	}
-	if (code == EXIT_OK && manifest_count(&o->manifest) &&
-	    !(o->claimed = calloc(manifest_count(&o->manifest), 1))) {
+	if (code == EXIT_OK && manifest_count(&o->manifest) && index_projects(o) < 0) {
 		say_error("out of memory");
 		code = EXIT_USAGE;
 	}
@@ -149,7 +203,7 @@ static int load_manifest(struct status_cmd *o)
 
 static size_t entry_index(const struct status_cmd *o, const struct manifest_entry *e)
 {
-	for (size_t i = 0; i < manifest_count(&o->manifest); i++)
+	for (size_t i = first_of(o, e->project); i != NO_NEXT; i = o->next[i])
 		if (manifest_at(&o->manifest, i) == e)
 			return i;
 	return 0;
@@ -178,12 +232,12 @@ static const struct manifest_entry *older_tag(struct status_cmd *o, const char *
 
 	if (repository(image, &want) < 0)
 		goto done;
-	for (size_t i = 0; i < manifest_count(&o->manifest) && !found; i++) {
+	for (size_t i = first_of(o, project); i != NO_NEXT && !found; i = o->next[i]) {
 		const struct manifest_entry *e = manifest_at(&o->manifest, i);
 
 		strbuf_reset(&have);
-		if (!o->claimed[i] && !strcmp(e->project, project) &&
-		    repository(e->image, &have) == 0 && !strcmp(strbuf_str(&have), strbuf_str(&want)))
+		if (!o->claimed[i] && repository(e->image, &have) == 0 &&
+		    !strcmp(strbuf_str(&have), strbuf_str(&want)))
 			found = e;
 	}
 done:
@@ -273,6 +327,11 @@ static void check_job(struct status_cmd *o, const struct plan_job *j)
 	struct strbuf why = STRBUF_INIT;
 	char *id;
 
+	/* A name no engine takes can never be archived: say why, ask no engine. */
+	if (!e && job_check_ref(j, &why) < 0) {
+		show(o, MISSING, j->project, j->image, NULL, strbuf_str(&why));
+		goto done;
+	}
 	if (!e) {
 		const struct manifest_entry *old = older_tag(o, j->project, j->image);
 
@@ -312,10 +371,10 @@ static int selected(const struct status_cmd *o, const char *project)
 
 static void show_orphans(struct status_cmd *o, const char *project)
 {
-	for (size_t i = 0; i < manifest_count(&o->manifest); i++) {
+	for (size_t i = first_of(o, project); i != NO_NEXT; i = o->next[i]) {
 		const struct manifest_entry *e = manifest_at(&o->manifest, i);
 
-		if (!o->claimed[i] && !strcmp(e->project, project)) {
+		if (!o->claimed[i]) {
 			o->claimed[i] = 1;
 			show(o, ORPHANED, e->project, e->image, e, "the catalog no longer names it");
 		}
@@ -419,6 +478,8 @@ out:
 	if (o.connected)
 		engine_close(&o.engine);
 	free(o.claimed);
+	free(o.next);
+	strmap_free(&o.first, NULL);
 	free(o.arch_real);
 	manifest_free(&o.manifest);
 	plan_free(&o.plan);

@@ -60,10 +60,13 @@ int has_build_hook(const char *project_dir)
 		r = file_read_all(strbuf_str(&path), MAKEFILE_MAX, &text, &why);
 		if (r == FILEIO_OK)
 			found = names_target(strbuf_str(&text), text.len);
+		else if (r == FILEIO_ERROR)	/* make could not read it either */
+			say_warning("cannot read '%s': %s; build-hook-pre not run",
+				    strbuf_str(&path), strbuf_str(&why));
 		strbuf_release(&path);
 		strbuf_release(&text);
 		strbuf_release(&why);
-		if (r == FILEIO_OK)
+		if (r != FILEIO_MISSING)
 			return found;	/* make reads the first it finds */
 	}
 	return 0;

@@ -7,7 +7,43 @@
 
 #include "../catalog/imageref.h"
 #include "../engine/images.h"
+#include "../util/text.h"
 #include "cmd.h"
+
+/*
+ * Parse j->image into ref. A name that is no valid reference (a space, a
+ * ';', "$(…)", "../") never reaches the engine: -1, with err naming the
+ * project and the services that use it.
+ */
+static int parse_ref(const struct plan_job *j, struct imageref *ref, struct strbuf *err)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	if (imageref_parse(j->image, ref, &why) == 0) {
+		strbuf_release(&why);
+		return 0;
+	}
+	strbuf_addstr(err, "not a valid image reference (project '");
+	text_quote(err, j->project);
+	strbuf_addstr(err, j->services.n > 1 ? "', services " : "', service ");
+	for (size_t i = 0; i < j->services.n; i++) {
+		strbuf_addstr(err, i ? ", '" : "'");
+		text_quote(err, j->services.items[i]);
+		strbuf_addch(err, '\'');
+	}
+	strbuf_addf(err, "): %s; not sent to the engine", strbuf_str(&why));
+	strbuf_release(&why);
+	return -1;
+}
+
+int job_check_ref(const struct plan_job *j, struct strbuf *err)
+{
+	struct imageref ref = { 0 };
+	int r = parse_ref(j, &ref, err);
+
+	imageref_free(&ref);
+	return r;
+}
 
 int job_pull(struct job_runner *r, const struct plan_job *j, struct strbuf *err)
 {
@@ -15,7 +51,7 @@ int job_pull(struct job_runner *r, const struct plan_job *j, struct strbuf *err)
 	struct imageref ref = { 0 };
 	int have = -1, ret = -1;
 
-	if (imageref_parse(j->image, &ref, err) == 0)
+	if (parse_ref(j, &ref, err) == 0)
 		have = auth_lookup(r->env, ref.registry, &auth, err);
 	if (have >= 0) {
 		progress_start(r->progress, "pull", j->image);
@@ -48,6 +84,8 @@ int job_build(struct job_runner *r, const struct plan_job *j, char **id, struct 
 				   .dockerfile_inline = e->dockerfile_inline };
 	int ret;
 
+	if (job_check_ref(j, err) < 0)
+		return -1;
 	if (!r->registry_config_loaded) {
 		struct strbuf why = STRBUF_INIT;
 

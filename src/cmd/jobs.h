@@ -23,6 +23,14 @@ struct job_runner {
 	int registry_config_loaded;
 };
 
+/*
+ * 0 when j->image is a valid reference; else -1 with err naming the
+ * project and services ("not a valid image reference (project 'p',
+ * service 's'): …"). job_pull and job_build check it first: such a name
+ * never reaches the engine.
+ */
+int job_check_ref(const struct plan_job *j, struct strbuf *err);
+
 /* Pull j->image (with config.json's credentials for its registry). 0, or -1 with err. */
 int job_pull(struct job_runner *r, const struct plan_job *j, struct strbuf *err);
 

@@ -6,28 +6,44 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../util/strbuf.h"
+#include "../util/text.h"
 #include "cmd.h"
+
+/*
+ * One message, one line: names and values in it come from files and
+ * folder names, so a control character there (a newline in a folder's
+ * name) is shown escaped. A format that holds a newline itself is printed
+ * as it is.
+ */
+static void say(const char *prefix, const char *fmt, va_list ap)
+{
+	struct strbuf msg = STRBUF_INIT, line = STRBUF_INIT;
+
+	strbuf_vaddf(&msg, fmt, ap);
+	if (!strchr(fmt, '\n'))
+		text_quote(&line, strbuf_str(&msg));
+	fprintf(stderr, "%s%s\n", prefix, strbuf_str(line.len ? &line : &msg));
+	strbuf_release(&msg);
+	strbuf_release(&line);
+}
 
 void say_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("imgvault: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say("imgvault: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void say_warning(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("imgvault: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say("imgvault: warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int finish_stdout(int code)

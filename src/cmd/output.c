@@ -58,7 +58,7 @@ const char *output_paint(const struct output *o, enum line_kind kind, const char
 
 void output_line(struct output *o, enum line_kind kind, const char *fmt, ...)
 {
-	struct strbuf line = STRBUF_INIT;
+	struct strbuf line = STRBUF_INIT, quoted = STRBUF_INIT;
 	const char *s, *c = colour_of(kind);
 	size_t tag;
 	va_list ap;
@@ -68,7 +68,10 @@ void output_line(struct output *o, enum line_kind kind, const char *fmt, ...)
 	va_start(ap, fmt);
 	strbuf_vaddf(&line, fmt, ap);
 	va_end(ap);
-	s = strbuf_str(&line);
+	/* One event, one line, whatever the names in it hold (see say_error). */
+	if (!strchr(fmt, '\n'))
+		text_quote(&quoted, strbuf_str(&line));
+	s = strbuf_str(quoted.len ? &quoted : &line);
 	if (o->colour && c) {
 		/* "[tag]" when the line starts with one, else the first word. */
 		tag = s[0] == '[' && strchr(s, ']') ? (size_t)(strchr(s, ']') - s) + 1 : strcspn(s, " ");
@@ -78,6 +81,7 @@ void output_line(struct output *o, enum line_kind kind, const char *fmt, ...)
 	}
 	fflush(stdout);
 	strbuf_release(&line);
+	strbuf_release(&quoted);
 }
 
 void output_summary(struct output *o, const char *fmt, ...)
@@ -90,6 +94,18 @@ void output_summary(struct output *o, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	fflush(stdout);
+}
+
+void output_item(struct output *o, const char *item)
+{
+	struct strbuf q = STRBUF_INIT;
+
+	if (o->json)
+		return;
+	text_quote(&q, item);
+	printf("  - %s\n", strbuf_str(&q));
+	fflush(stdout);
+	strbuf_release(&q);
 }
 
 json_t *output_str(const char *s)

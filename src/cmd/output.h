@@ -46,6 +46,9 @@ void output_line(struct output *o, enum line_kind kind, const char *fmt, ...)
 /* Summary text, printed as it is unless --json. */
 void output_summary(struct output *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* "  - ITEM" of a summary's list, on one line (control characters escaped), unless --json. */
+void output_item(struct output *o, const char *item);
+
 /* Colour `text` as kind when colour is on: into buf (always NUL-terminated). */
 const char *output_paint(const struct output *o, enum line_kind kind, const char *text, char *buf,
 			 size_t len);

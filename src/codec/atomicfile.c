@@ -247,6 +247,11 @@ int atomic_file_commit(struct atomic_file *af, struct strbuf *err)
 	return sync_dir(af, err);
 }
 
+int atomic_file_committed(const struct atomic_file *af)
+{
+	return af->committed;
+}
+
 void atomic_file_abort(struct atomic_file *af)
 {
 	if (af->fd >= 0) {

@@ -46,6 +46,12 @@ int atomic_file_commit(struct atomic_file *af, struct strbuf *err);
 /* Close and unlink the temporary unless committed. Safe to repeat. */
 void atomic_file_abort(struct atomic_file *af);
 
+/*
+ * 1 once the file has its final name, even when the commit that gave it
+ * failed afterwards (syncing the folder); else 0.
+ */
+int atomic_file_committed(const struct atomic_file *af);
+
 /* Abort unless committed, then release af. NULL is a no-op. */
 void atomic_file_free(struct atomic_file *af);
 

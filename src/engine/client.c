@@ -392,8 +392,12 @@ int engine_get_json(struct engine *e, const char *path, json_t **out, struct str
 
 	*out = NULL;
 	if (status == 200) {
+		errno = 0;	/* jansson tells no failed allocation from bad JSON */
 		*out = json_loadb(body.buf ? body.buf : "", body.len, 0, &jerr);
-		if (!*out) {
+		if (!*out && errno == ENOMEM) {
+			strbuf_addf(err, "reading the engine's answer to %s: out of memory", path);
+			status = -1;
+		} else if (!*out) {
 			strbuf_addf(err, "engine answered %s with invalid JSON: %s", path, jerr.text);
 			status = -1;
 		}
@@ -519,6 +523,8 @@ static int negotiate(struct engine *e, struct strbuf *err)
 int engine_open(struct engine *e, struct engine_host *host, const struct engine_options *opt,
 		struct strbuf *err)
 {
+	CURLcode rc;
+
 	memset(e, 0, sizeof(*e));
 	e->host = *host;
 	memset(host, 0, sizeof(*host));
@@ -528,8 +534,9 @@ int engine_open(struct engine *e, struct engine_host *host, const struct engine_
 		e->ssh[i].fd = e->ssh[i].errfd = -1;
 	e->ssh_listener = -1;
 	snprintf(e->api, sizeof(e->api), "%s", ENGINE_API_MIN);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(e->curl = curl_easy_init())) {
-		strbuf_addstr(err, "cannot start libcurl");
+	if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK || !(e->curl = curl_easy_init())) {
+		strbuf_addf(err, "cannot start libcurl: %s",
+			    rc != CURLE_OK ? curl_easy_strerror(rc) : "out of memory");
 		return -1;
 	}
 	e->ssh_listener = -1;

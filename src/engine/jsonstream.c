@@ -5,6 +5,7 @@
  */
 #include "jsonstream.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,7 +51,13 @@ static int drain(struct jsonstream *js, struct strbuf *err, int at_end)
 		off += skip;
 		if (skip == left)
 			break;
+		errno = 0;	/* jansson tells no failed allocation from bad JSON */
 		msg = json_loadb(p + skip, left - skip, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &jerr);
+		if (!msg && errno == ENOMEM) {
+			strbuf_addf(err, "reading the engine's messages: out of memory");
+			r = -1;
+			break;
+		}
 		if (!msg) {
 			if ((size_t)jerr.position >= left - skip && !at_end)
 				break;	/* a message spread over lines: wait for the rest */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -64,11 +65,18 @@ static int temp_errfile(void)
  * In the child: take the one connection curl makes, then become ssh on
  * it. Only async-signal-safe calls here: the parent may have threads.
  */
-static void child(char **args, int listener, int errfd)
+static void child(char **args, int listener, int errfd, pid_t parent)
 {
 	static const char msg[] = "imgvault: cannot run ssh\n";
 	int sock;
 
+	/*
+	 * Its own process group keeps Ctrl-C away; so when imgvault dies (kill
+	 * -9 included), this child, and ssh after the exec, die with it rather
+	 * than wait in accept() for a connection that never comes.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(127);
 	do
 		sock = accept(listener, NULL, NULL);
 	while (sock < 0 && errno == EINTR);
@@ -93,6 +101,7 @@ int sshconn_open(struct sshconn *c, const struct strlist *argv, int listener, st
 	c->status = -1;
 	/* The argv is made before fork: the child may not allocate. */
 	char **args = calloc(argv->n + 1, sizeof(*args));
+	pid_t parent;
 
 	if (!args) {
 		strbuf_addstr(err, "out of memory");
@@ -101,6 +110,7 @@ int sshconn_open(struct sshconn *c, const struct strlist *argv, int listener, st
 	for (size_t i = 0; i < argv->n; i++)
 		args[i] = argv->items[i];
 	c->errfd = temp_errfile();
+	parent = getpid();
 	c->pid = fork();
 	if (c->pid < 0) {
 		free(args);
@@ -114,7 +124,7 @@ int sshconn_open(struct sshconn *c, const struct strlist *argv, int listener, st
 	if (c->pid == 0) {
 		/* Own process group: a Ctrl-C reaches us, and we close ssh cleanly. */
 		setpgid(0, 0);
-		child(args, listener, c->errfd);
+		child(args, listener, c->errfd, parent);
 	}
 	free(args);
 	return 0;

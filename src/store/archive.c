@@ -5,6 +5,7 @@
 #include "archive.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "../codec/atomicfile.h"
 #include "../codec/gzip.h"
@@ -65,8 +66,12 @@ int archive_write(const struct archive_source *src, const struct archive_target 
 	out->size = sha256_writer_bytes(hash);
 	out->raw = p.raw;
 	if ((t->before_commit && t->before_commit(t->ctx, err) < 0) ||
-	    atomic_file_commit(af, err) < 0)
+	    atomic_file_commit(af, err) < 0) {
+		/* Renamed, but its folder not synced: the failure takes it away too. */
+		if (atomic_file_committed(af))
+			unlink(atomic_file_path(af));
 		goto done;
+	}
 	ret = 0;
 done:
 	writer_free(comp);

@@ -22,6 +22,12 @@ const char *layout_suffix(enum layout_codec codec)
 	return codec == LAYOUT_ZSTD ? ".tar.zst" : ".tar.gz";
 }
 
+static int safe_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
+}
+
 /* One folder or file name made of [A-Za-z0-9_.-], not "." or "..". */
 static int safe_name(const char *s)
 {
@@ -30,8 +36,7 @@ static int safe_name(const char *s)
 	if (!n || n > LAYOUT_MAX_NAME || !strcmp(s, ".") || !strcmp(s, ".."))
 		return 0;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+		if (!safe_char(*s))
 			return 0;
 	return 1;
 }
@@ -68,12 +73,33 @@ int layout_file_name(const char *ref, enum layout_codec codec, struct strbuf *ou
 	return 0;
 }
 
+int layout_project_dir(const char *project, struct strbuf *out, struct strbuf *err)
+{
+	size_t start = out->len, n = strlen(project);
+
+	if (!n || n > LAYOUT_MAX_NAME || !strcmp(project, ".") || !strcmp(project, "..")) {
+		strbuf_addstr(err, "project '");
+		text_quote(err, project);
+		strbuf_addstr(err, "' cannot be a folder name in the archive "
+			      "(empty, '.', '..' or longer than 255 bytes)");
+		return -1;
+	}
+	if (strbuf_addstr(out, project) < 0) {
+		strbuf_addstr(err, "out of memory");
+		return -1;
+	}
+	for (char *s = out->buf + start; *s; s++)
+		if (!safe_char(*s))
+			*s = '_';
+	return 0;
+}
+
 int layout_rel_path(const char *project, const char *ref, enum layout_codec codec,
 		    struct strbuf *out, struct strbuf *err)
 {
-	if (!safe_name(project))
-		return bad_name(err, "project", project);
-	if (strbuf_addstr(out, project) < 0 || strbuf_addch(out, '/') < 0) {
+	if (layout_project_dir(project, out, err) < 0)
+		return -1;
+	if (strbuf_addch(out, '/') < 0) {
 		strbuf_addstr(err, "out of memory");
 		return -1;
 	}

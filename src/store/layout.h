@@ -32,9 +32,17 @@ const char *layout_suffix(enum layout_codec codec);
 int layout_file_name(const char *ref, enum layout_codec codec, struct strbuf *out,
 		     struct strbuf *err);
 /*
- * Append "<project>/<file name>" (the manifest's "file") to out. The
- * project must be one safe folder name ([A-Za-z0-9_.-], not "." or "..");
- * else -1 with err set.
+ * Append the project's folder name in the arch folder to out: the
+ * project's name with every byte outside [A-Za-z0-9_.-] turned into '_',
+ * as for file names ("my project" -> "my_project", a newline too), so a
+ * folder name never holds a space, a newline or a '/'. -1 with err set
+ * for an empty name, ".", ".." or one longer than 255 bytes.
+ */
+int layout_project_dir(const char *project, struct strbuf *out, struct strbuf *err);
+/*
+ * Append "<project folder>/<file name>" (the manifest's "file") to out,
+ * the folder as layout_project_dir makes it; -1 with err set on its
+ * errors or layout_file_name's.
  */
 int layout_rel_path(const char *project, const char *ref, enum layout_codec codec,
 		    struct strbuf *out, struct strbuf *err);

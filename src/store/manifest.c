@@ -7,6 +7,7 @@
  */
 #include "manifest.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +97,28 @@ static const char *optional_string_of(json_t *obj, const char *key)
 }
 
 /*
+ * A size as a long long: an integer as it is; a whole real (read
+ * leniently, every number is one) as its value, or just past
+ * MANIFEST_MAX_SIZE when larger (absurd, whatever its digits); anything
+ * else -1.
+ */
+static long long size_of(json_t *size)
+{
+	double v;
+
+	if (json_is_integer(size))
+		return (long long)json_integer_value(size);
+	if (!json_is_real(size))
+		return -1;
+	v = json_real_value(size);
+	if (!(v >= 0))
+		return -1;
+	if (v > (double)MANIFEST_MAX_SIZE)
+		return MANIFEST_MAX_SIZE + 1;
+	return (double)(long long)v == v ? (long long)v : -1;
+}
+
+/*
  * Point s->e at s->obj's values. A key of the wrong type reads as NULL
  * (size as -1; services that are not an array as one NULL service) so
  * that manifest_entry_validate names it.
@@ -120,7 +143,7 @@ static int slot_view(struct manifest_slot *s, struct strbuf *err)
 		.image = string_of(s->obj, "image"),
 		.action = string_of(s->obj, "action"),
 		.file = string_of(s->obj, "file"),
-		.size = json_is_integer(size) ? (long long)json_integer_value(size) : -1,
+		.size = size_of(size),
 		.sha256 = optional_string_of(s->obj, "sha256"),
 		.docker_id = string_of(s->obj, "docker_id"),
 		.services = list,
@@ -131,10 +154,12 @@ static int slot_view(struct manifest_slot *s, struct strbuf *err)
 }
 
 /*
- * Append a slot for obj and index it under key. On success the slot owns
- * the reference to obj the caller had; on failure the caller keeps it.
+ * Append a slot for obj and index it under key; index is its place in
+ * the file's images[] (for messages). On success the slot owns the
+ * reference to obj the caller had; on failure the caller keeps it.
  */
-static int slot_add(struct manifest *m, json_t *obj, const struct strbuf *key, struct strbuf *err)
+static int slot_add(struct manifest *m, json_t *obj, const struct strbuf *key, size_t index,
+		    struct strbuf *err)
 {
 	struct manifest_slot **slots, *s;
 	struct strmap_item *it;
@@ -156,7 +181,7 @@ static int slot_add(struct manifest *m, json_t *obj, const struct strbuf *key, s
 		goto oom;
 	}
 	s->obj = obj;
-	s->index = m->n;
+	s->index = index;
 	if (slot_view(s, err) < 0) {
 		free(s);
 		return -1;
@@ -203,7 +228,7 @@ static int load_entry(struct manifest *m, json_t *obj, size_t i, struct strbuf *
 		goto fail;
 	}
 	if (make_key(key, tmp.e.project, tmp.e.image) < 0 ||
-	    slot_add(m, json_incref(obj), key, err) < 0) {
+	    slot_add(m, json_incref(obj), key, i, err) < 0) {
 		if (!err->len)
 			strbuf_addstr(err, "out of memory");
 		json_decref(obj);
@@ -279,7 +304,18 @@ static int parse(struct manifest *m, const char *text, size_t len, const char *n
 	json_t *root;
 
 	manifest_free(m);
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	/*
+	 * Read leniently, numbers are reals: a size past what a JSON integer
+	 * holds (2^63) is then one absurd entry, not a manifest refused whole.
+	 */
+	errno = 0;	/* jansson tells no failed allocation from bad JSON */
+	root = json_loadb(text, len,
+			  JSON_REJECT_DUPLICATES | (rejected ? JSON_DECODE_INT_AS_REAL : 0), &je);
+	if (!root && errno == ENOMEM) {
+		error_prefix(err, name);
+		strbuf_addstr(err, "out of memory reading it");
+		return -1;
+	}
 	if (!root) {
 		error_prefix(err, name);
 		strbuf_addstr(err, "invalid JSON");
@@ -308,6 +344,12 @@ int manifest_parse(struct manifest *m, const char *text, size_t len,
 		   const char *name, struct strbuf *err)
 {
 	return parse(m, text, len, name, NULL, err);
+}
+
+int manifest_parse_lenient(struct manifest *m, const char *text, size_t len, const char *name,
+			   struct strlist *rejected, struct strbuf *err)
+{
+	return parse(m, text, len, name, rejected, err);
 }
 
 static int load(struct manifest *m, const char *path, struct strlist *rejected,
@@ -345,10 +387,15 @@ int manifest_load_lenient(struct manifest *m, const char *path, struct strlist *
 
 static int set_string(json_t *obj, const char *key, const char *value, struct strbuf *err)
 {
-	json_t *v = value ? json_string(value) : json_null();
+	json_t *v;
 
+	errno = 0;
+	v = value ? json_string(value) : json_null();
 	if (!v || json_object_set_new(obj, key, v) < 0) {
-		strbuf_addf(err, "\"%s\" is not valid UTF-8", key);
+		if (errno == ENOMEM)
+			strbuf_addf(err, "\"%s\": out of memory", key);
+		else
+			strbuf_addf(err, "\"%s\" is not valid UTF-8", key);
 		return -1;
 	}
 	return 0;
@@ -406,7 +453,7 @@ int manifest_put(struct manifest *m, const struct manifest_entry *e, struct strb
 			strbuf_addstr(err, "out of memory");
 			goto out;
 		}
-		r = slot_add(m, obj, &key, err);
+		r = slot_add(m, obj, &key, m->n, err);
 		if (r == 0)
 			obj = NULL;
 	} else {

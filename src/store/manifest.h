@@ -64,7 +64,7 @@ struct manifest_slot {
 	struct manifest_entry e;	/* strings borrowed from obj */
 	json_t *obj;			/* one reference owned */
 	const char **services;		/* owned array behind e.services */
-	size_t index;			/* its position when added (for messages) */
+	size_t index;			/* its images[] index when loaded, else its position when put (for messages) */
 };
 
 struct manifest {
@@ -92,13 +92,19 @@ int manifest_parse(struct manifest *m, const char *text, size_t len,
  */
 int manifest_load(struct manifest *m, const char *path, struct strbuf *err);
 /*
- * manifest_load for reading only (restore): an entry that fails its
- * checks is left out, its message ("images[3] (project 'p', image 'i'):
- * \"size\" must be …") added to rejected, and the others load. The file
- * as a whole (JSON, top-level shape) must still be right.
+ * manifest_load for reading only (restore, verify, status): an entry that
+ * fails its checks is left out, its message ("images[3] (project 'p',
+ * image 'i'): \"size\" must be …") added to rejected, and the others
+ * load. The file as a whole (JSON, top-level shape) must still be right;
+ * a number too big for a JSON integer (a size of 2^63) is only its
+ * entry's error. Never hand such a manifest to manifest_save: its numbers
+ * are read as reals.
  */
 int manifest_load_lenient(struct manifest *m, const char *path, struct strlist *rejected,
 			  struct strbuf *err);
+/* manifest_parse, leniently (see manifest_load_lenient). */
+int manifest_parse_lenient(struct manifest *m, const char *text, size_t len, const char *name,
+			   struct strlist *rejected, struct strbuf *err);
 void manifest_free(struct manifest *m);
 
 static inline size_t manifest_count(const struct manifest *m) { return m->n; }
@@ -149,8 +155,9 @@ int manifest_dump(const struct manifest *m, struct strbuf *out, struct strbuf *e
 int manifest_save(const struct manifest *m, const char *dir, struct strbuf *err);
 
 /*
- * Check an entry's values: non-empty project and image without control
- * characters, a known action, a safe file (manifest_file_valid), size >= 0,
+ * Check an entry's values: a non-empty project (a folder's name: control
+ * characters allowed), a non-empty image without control characters, a
+ * known action, a safe file (manifest_file_valid), size >= 0,
  * sha256 and docker_id as described above, services strings, archived_at
  * a non-empty string. Returns 0, or -1 with a message naming the key.
  */

@@ -89,9 +89,13 @@ static int plain_string_ok(const char *s)
 
 int manifest_entry_validate(const struct manifest_entry *e, struct strbuf *err)
 {
-	if (!plain_string_ok(e->project))
-		return fail(err, "\"project\" must be a non-empty string "
-			    "without control characters");
+	/*
+	 * A project is a folder's name, which may hold a newline; messages
+	 * show it quoted (text_quote), and its files live in a folder of safe
+	 * characters (layout_project_dir).
+	 */
+	if (!e->project || !*e->project)
+		return fail(err, "\"project\" must be a non-empty string");
 	if (!plain_string_ok(e->image))
 		return fail(err, "\"image\" must be a non-empty string "
 			    "without control characters");

@@ -70,6 +70,18 @@ lines() {
 	[ "$n" -eq "$2" ] || { echo "'$1' has $n lines, wanted $2"; cat "$1"; return 1; }
 }
 
+# no_sanitizer_reports [DIR]: no ASan/UBSan report file (asan.*, ubsan.*,
+# as log_path=DIR/asan sets) in DIR (default $T); else show them and fail.
+no_sanitizer_reports() {
+	local dir=${1:-$T} f found=0
+	for f in "$dir"/asan.* "$dir"/ubsan.*; do
+		[ -e "$f" ] || continue
+		found=1
+		echo "--- $f"; head -40 "$f"
+	done
+	[ "$found" -eq 0 ]
+}
+
 finish() {
 	echo "# $(basename "$0"): $_passed passed, $_failed failed"
 	[ "$_failed" -eq 0 ]

@@ -385,6 +385,6 @@ check "zstd archives restore into Engine 20.10 (which loads no zstd itself), wit
 		HOLDS_M=$ZM holds $IMAGES && [ "$(image_id noname-svc:latest)" = "$(id_of $ZM noname-svc:t1)" ]'
 
 check "no run left a sanitizer report" \
-	eval '! ls $T/asan.* $T/ubsan.* >/dev/null 2>&1 || { head -30 $T/asan.* $T/ubsan.* 2>/dev/null; exit 1; }'
+	no_sanitizer_reports
 
 finish

@@ -49,9 +49,14 @@ static const struct name_case name_cases[] = {
 	{ "relative path", "whoami", "traefik/whoami:v1.11.0", LAYOUT_GZIP,
 	  "whoami/traefik_whoami_v1.11.0.tar.gz", NULL },
 	{ "project with dots and dashes", "my.proj-2_x", "a:1", LAYOUT_ZSTD, "my.proj-2_x/a_1.tar.zst", NULL },
-	{ "project with a space", "a b", "a:1", LAYOUT_GZIP, NULL, "project 'a b' cannot be a folder name" },
-	{ "project ..", "..", "a:1", LAYOUT_GZIP, NULL, "cannot be a folder name" },
-	{ "project with a slash", "a/b", "a:1", LAYOUT_GZIP, NULL, "cannot be a folder name" },
+	{ "project with a space: its folder has '_'", "a b", "a:1", LAYOUT_GZIP, "a_b/a_1.tar.gz", NULL },
+	{ "project with a newline and a tab", "new\nline\tx", "a:1", LAYOUT_GZIP, "new_line_x/a_1.tar.gz", NULL },
+	{ "project with shell characters", "a;touch x$(y)`z`", "a:1", LAYOUT_GZIP, "a_touch_x__y__z_/a_1.tar.gz", NULL },
+	{ "project with UTF-8", "caf\xc3\xa9", "a:1", LAYOUT_ZSTD, "caf__/a_1.tar.zst", NULL },
+	{ "project with a slash stays one folder", "a/b", "a:1", LAYOUT_GZIP, "a_b/a_1.tar.gz", NULL },
+	{ "project ../x stays one folder", "../x", "a:1", LAYOUT_GZIP, ".._x/a_1.tar.gz", NULL },
+	{ "project ..", "..", "a:1", LAYOUT_GZIP, NULL, "project '..' cannot be a folder name" },
+	{ "project .", ".", "a:1", LAYOUT_GZIP, NULL, "cannot be a folder name" },
 	{ "empty project", "", "a:1", LAYOUT_GZIP, NULL, "cannot be a folder name" },
 };
 

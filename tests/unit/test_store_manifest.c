@@ -126,8 +126,10 @@ static const struct parse_case parse_cases[] = {
 	  "\"archived_at\" must be a non-empty string" },
 	{ "project missing", "{\"images\": [{\"image\": \"i\", \"services\": []}]}", 0,
 	  "images[0]: \"project\" must be a non-empty string" },
-	{ "project with a control character", ONE(ENTRY("a\\nb", "i:1", "p/x.tar.gz")), 0,
-	  "\"project\" must be a non-empty string without control characters" },
+	{ "project with a newline (a folder's name)", ONE(ENTRY("a\\nb", "i:1", "a_b/x.tar.gz")), 1, NULL },
+	{ "empty project", ONE(ENTRY("", "i:1", "p/x.tar.gz")), 0, "\"project\" must be a non-empty string" },
+	{ "image with a control character", ONE(ENTRY("p", "i\\n:1", "p/x.tar.gz")), 0,
+	  "\"image\" must be a non-empty string without control characters" },
 	{ "the same project and image twice",
 	  "{\"images\": [" ENTRY("a", "i:1", "a/i_1.tar.gz") ", " ENTRY("b", "i:1", "b/i_1.tar.gz") ", "
 	  ENTRY("a", "i:1", "a/other.tar.gz") "]}", 0,
@@ -165,6 +167,99 @@ static void check_parse(void **state)
 	manifest_free(&m);
 	strbuf_release(&err);
 	free(text);
+}
+
+/*
+ * Leniently (restore, verify, status): bad entries are set aside, each
+ * with its own message, and the others load; a file that is not JSON is
+ * still refused whole.
+ */
+struct lenient_case {
+	const char *name;
+	const char *text;	/* NULL: a key nested 100,000 arrays deep */
+	size_t count;		/* entries loaded; NOT_LOADED: refused whole */
+	size_t rejected;	/* entries set aside */
+	const char *err;	/* in the first rejection, or in the error when refused whole */
+	const char *err2;	/* in the second rejection, or NULL */
+	long long size;		/* the size of entry (p, i:1) when loaded, or -1 */
+};
+
+#define NOT_LOADED ((size_t)-1)
+#define GOOD_ENTRY ENTRY("q", "j:1", "q/j_1.tar.gz")
+#define TWO(bad) "{\"images\": [" bad ", " GOOD_ENTRY "]}"
+#define DIGITS100 "1000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+
+static const struct lenient_case lenient_cases[] = {
+	{ "all good", TWO(ENTRY("p", "i:1", "p/i_1.tar.gz")), 2, 0, NULL, NULL, 12345678 },
+	{ "size 2^63 (past a JSON integer) is one absurd entry",
+	  TWO(ENTRY_NO_SIZE("9223372036854775808")), 1, 1,
+	  "images[0] (project 'p', image 'i:1'): \"size\" is absurd", NULL, -1 },
+	{ "size 1e30 is one absurd entry", TWO(ENTRY_NO_SIZE("1e30")), 1, 1, "\"size\" is absurd",
+	  NULL, -1 },
+	{ "size of 300 digits is one absurd entry", TWO(ENTRY_NO_SIZE(DIGITS100 DIGITS100 DIGITS100)),
+	  1, 1, "\"size\" is absurd", NULL, -1 },
+	{ "size negative", TWO(ENTRY_NO_SIZE("-5")), 1, 1, "\"size\" must be an integer >= 0", NULL, -1 },
+	{ "size a fraction", TWO(ENTRY_NO_SIZE("1.5")), 1, 1, "\"size\" must be an integer >= 0", NULL,
+	  -1 },
+	{ "a whole size written as a real is that size", TWO(ENTRY_NO_SIZE("1.2345678e7")), 2, 0, NULL,
+	  NULL, 12345678 },
+	{ "a repeat after a bad entry names the right indexes",
+	  "{\"images\": [" ENTRY("p", "x:1", "../bad") ", " GOOD_ENTRY ", " GOOD_ENTRY "]}", 1, 2,
+	  "images[0] (project 'p', image 'x:1'): \"file\" '../bad' leaves the archive folder",
+	  "images[2] (project 'q', image 'j:1') repeats images[1]", -1 },
+	{ "a file with ../ is one entry's error", TWO(ENTRY("p", "i:1", "p/../../etc/passwd")), 1, 1,
+	  "leaves the archive folder (a '..' component)", NULL, -1 },
+	{ "an absolute file is one entry's error", TWO(ENTRY("p", "i:1", "/etc/passwd")), 1, 1,
+	  "is absolute", NULL, -1 },
+	{ "not JSON is refused whole", "{\"images\": [", NOT_LOADED, 0, "invalid JSON", NULL, -1 },
+	{ "nesting 100,000 deep is refused whole, not a crash", NULL, NOT_LOADED, 0,
+	  "maximum parsing depth", NULL, -1 },
+};
+
+static void check_lenient(void **state)
+{
+	const struct lenient_case *c = *state;
+	struct manifest m = MANIFEST_INIT;
+	struct strlist rejected = STRLIST_INIT;
+	struct strbuf err = STRBUF_INIT, text = STRBUF_INIT;
+	const struct manifest_entry *e;
+	int r;
+
+	if (c->text) {
+		strbuf_addstr(&text, c->text);
+	} else {
+		strbuf_addstr(&text, "{\"x\": ");
+		for (int i = 0; i < 100000; i++)
+			strbuf_addch(&text, '[');
+		for (int i = 0; i < 100000; i++)
+			strbuf_addch(&text, ']');
+		strbuf_addstr(&text, ", \"images\": []}");
+	}
+	r = manifest_parse_lenient(&m, text.buf, text.len, "/a/x86_64/manifest.json", &rejected, &err);
+	if (c->count == NOT_LOADED) {
+		assert_int_equal(r, -1);
+		if (!strstr(strbuf_str(&err), c->err))
+			fail_msg("error \"%s\" does not contain \"%s\"", strbuf_str(&err), c->err);
+	} else {
+		if (r != 0)
+			fail_msg("%s", strbuf_str(&err));
+		assert_int_equal(manifest_count(&m), c->count);
+		assert_int_equal(rejected.n, c->rejected);
+		if (c->err && !strstr(rejected.items[0], c->err))
+			fail_msg("rejection \"%s\" does not contain \"%s\"", rejected.items[0], c->err);
+		if (c->err2 && !strstr(rejected.items[1], c->err2))
+			fail_msg("rejection \"%s\" does not contain \"%s\"", rejected.items[1], c->err2);
+		for (size_t i = 0; i < rejected.n; i++)
+			assert_null(strchr(rejected.items[i], '\n'));
+		if (c->size >= 0) {
+			assert_non_null(e = manifest_find(&m, "p", "i:1"));
+			assert_int_equal(e->size, c->size);
+		}
+	}
+	manifest_free(&m);
+	strlist_free(&rejected);
+	strbuf_release(&err);
+	strbuf_release(&text);
 }
 
 struct path_case {
@@ -466,6 +561,7 @@ int main(void)
 	};
 	int failed = TABLE_RUN("manifest_parse", parse_cases, check_parse);
 
+	failed += TABLE_RUN("manifest_parse_lenient", lenient_cases, check_lenient);
 	failed += TABLE_RUN("manifest_file_valid", path_cases, check_path);
 	failed += cmocka_run_group_tests_name("manifest", more, NULL, NULL);
 	return failed;
