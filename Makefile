@@ -68,10 +68,17 @@ test: deps
 demo: deps all
 	@scripts/demo
 
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*/*.h)
-	@mkdir -p build-fuzz
-	clang -std=c17 -D_GNU_SOURCE -DIMGVAULT_VERSION='"$(VERSION)"' -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
-		-Isrc -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+# The library is compiled once with coverage (fuzzer-no-link); each target links it.
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -DIMGVAULT_VERSION='"$(VERSION)"' -g -O1 $(PKG_CFLAGS)
+FUZZ_OBJS := $(LIB_SRCS:%.c=build-fuzz/obj/%.o)
+
+build-fuzz/obj/%.o: %.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC (fuzz) $<"
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -Isrc -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
