@@ -94,30 +94,39 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The first compose file name present in dir (even a dangling link), or NULL. */
-static const char *find_compose_file(const char *dir)
+/*
+ * The first compose file name present in dir (even a dangling link), or
+ * NULL, into *name; 0, or -1 when out of memory.
+ */
+static int find_compose_file(const char *dir, const char **name)
 {
+	*name = NULL;
 	for (size_t i = 0; i < sizeof(compose_names) / sizeof(compose_names[0]); i++) {
 		struct strbuf p = STRBUF_INIT;
-		int found;
+		int found, r = path_join(&p, dir, compose_names[i]);
 
-		path_join(&p, dir, compose_names[i]);
-		found = file_exists_nofollow(strbuf_str(&p));
+		found = r == 0 && file_exists_nofollow(strbuf_str(&p));
 		strbuf_release(&p);
-		if (found)
-			return compose_names[i];
+		if (r < 0)
+			return -1;
+		if (found) {
+			*name = compose_names[i];
+			return 0;
+		}
 	}
-	return NULL;
+	return 0;
 }
 
-/* A project's folder as the catalog reads it: absolute and normalised. */
-static void project_dir(struct strbuf *out, const char *root_abs, const char *folder)
+/* A project's folder as the catalog reads it: absolute and normalised; -1 when out of memory. */
+static int project_dir(struct strbuf *out, const char *root_abs, const char *folder)
 {
 	struct strbuf joined = STRBUF_INIT;
+	int r = path_join(&joined, root_abs, folder);
 
-	path_join(&joined, root_abs, folder);
-	path_absolute(out, strbuf_str(&joined));
+	if (r == 0)
+		r = path_absolute(out, strbuf_str(&joined));
 	strbuf_release(&joined);
+	return r;
 }
 
 static struct catalog_entry *entry_new(struct catalog *c)
@@ -183,7 +192,10 @@ static void read_dockerfile(struct project *p, struct catalog_entry *e,
 	if (s->dockerfile_inline) {
 		strbuf_addstr(&text, s->dockerfile_inline);
 	} else {
-		path_join(&path, e->build_context, s->dockerfile);
+		if (path_join(&path, e->build_context, s->dockerfile) < 0) {
+			p->c->oom = 1;
+			goto done;
+		}
 		r = file_read_all(strbuf_str(&path), DOCKERFILE_MAX_BYTES, &text, &why);
 		if (r < 0) {
 			report(p->opt, 0, "'%s': service '%s': cannot read Dockerfile '%s': %s; "
@@ -356,7 +368,12 @@ static int load_env(struct project *p)
 	size_t line = 0, bad = 0;
 	int r;
 
-	path_join(&path, strbuf_str(&p->dir), ".env-dist");
+	/* Never read "no path" as "no .env-dist": its variables would be lost. */
+	if (path_join(&path, strbuf_str(&p->dir), ".env-dist") < 0) {
+		p->c->oom = 1;
+		strbuf_release(&path);
+		return -1;
+	}
 	r = file_read_all(strbuf_str(&path), CATALOG_MAX_ENV_BYTES, &text, &why);
 	if (r == FILEIO_MISSING && !file_exists_nofollow(strbuf_str(&path))) {
 		r = 0;
@@ -392,7 +409,10 @@ static int load_project(struct project *p, const char *compose_name)
 	strbuf_addf(&p->compose_shown, "%s/%s", strbuf_str(&p->shown), compose_name);
 	if (load_env(p) < 0)
 		goto done;
-	path_join(&path, strbuf_str(&p->dir), compose_name);
+	if (path_join(&path, strbuf_str(&p->dir), compose_name) < 0) {
+		p->c->oom = 1;
+		goto done;
+	}
 	if (file_read_all(strbuf_str(&path), CATALOG_MAX_COMPOSE_BYTES, &text, &why) < 0) {
 		report(p->opt, 1, "'%s': %s; project skipped", strbuf_str(&p->compose_shown),
 		       strbuf_str(&why));
@@ -439,9 +459,14 @@ static void scan_project(struct catalog *c, const struct catalog_options *opt,
 	struct project p = { .opt = opt, .c = c, .folder = folder };
 	const char *compose_name;
 
-	project_dir(&p.dir, root_abs, folder);
+	if (project_dir(&p.dir, root_abs, folder) < 0 ||
+	    find_compose_file(strbuf_str(&p.dir), &compose_name) < 0) {
+		c->oom = 1;
+		strbuf_release(&p.dir);
+		return;
+	}
 	/* catalog_find_projects saw a compose file; it may have gone since. */
-	if (!(compose_name = find_compose_file(strbuf_str(&p.dir)))) {
+	if (!compose_name) {
 		strbuf_release(&p.dir);
 		return;
 	}
@@ -470,6 +495,7 @@ int catalog_find_projects(const char *root, const char *const *projects,
 {
 	struct strbuf root_abs = STRBUF_INIT, dir = STRBUF_INIT;
 	struct strlist names = STRLIST_INIT;
+	const char *name = NULL;
 	struct dirent *de;
 	DIR *d;
 	int r = 0;
@@ -495,11 +521,25 @@ int catalog_find_projects(const char *root, const char *const *projects,
 	closedir(d);
 	if (names.n)
 		qsort(names.items, names.n, sizeof(names.items[0]), cmp_names);
-	path_absolute(&root_abs, root);
+	if (r == 0 && path_absolute(&root_abs, root) < 0) {
+		strbuf_addf(err, "out of memory listing root folder '%s'", root);
+		r = -1;
+	}
 	for (size_t i = 0; r == 0 && i < names.n; i++) {
 		strbuf_reset(&dir);
-		project_dir(&dir, strbuf_str(&root_abs), names.items[i]);
-		if (!file_is_dir(strbuf_str(&dir)) || !find_compose_file(strbuf_str(&dir)))
+		if (project_dir(&dir, strbuf_str(&root_abs), names.items[i]) < 0) {
+			strbuf_addf(err, "out of memory listing root folder '%s'", root);
+			r = -1;
+			break;
+		}
+		if (!file_is_dir(strbuf_str(&dir)))
+			continue;
+		if (find_compose_file(strbuf_str(&dir), &name) < 0) {
+			strbuf_addf(err, "out of memory listing root folder '%s'", root);
+			r = -1;
+			break;
+		}
+		if (!name)
 			continue;
 		if (strlist_add(out, names.items[i]) < 0) {
 			strbuf_addf(err, "out of memory listing root folder '%s'", root);

@@ -81,7 +81,8 @@ struct catalog {
 /*
  * Catalogue the tree. Returns 0 (problems with single projects are
  * reported and counted, not returned), or -1 with err set when the root
- * itself cannot be read.
+ * itself cannot be read or memory runs out (never a catalog with an entry
+ * missing a value it should have).
  */
 int catalog_scan(struct catalog *c, const struct catalog_options *opt,
 		 struct strbuf *err);

@@ -86,6 +86,16 @@ static int fatal(struct loader *L, const struct ynode *at, const char *fmt, ...)
 	return -1;
 }
 
+/* strdup (NULL for NULL), or NULL and a fatal "out of memory". */
+static char *ldup(struct loader *L, const char *s)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		fatal(L, NULL, "out of memory");
+	return d;
+}
+
 /*
  * The column of byte `off` of a scalar's value, when the value is the text
  * as written on one line (plain, or quoted without escapes before it);
@@ -128,9 +138,13 @@ static int interpolate(struct loader *L, const struct ynode *n, struct strbuf *o
 			return fatal(L, n, "document too large once variables and aliases are expanded");
 		}
 	}
+	if (r != 0 && why.toobig) {	/* no memory left even for the message */
+		strbuf_release(&why);
+		return fatal(L, n, "out of memory");
+	}
 	if (r == INTERP_REQUIRED && L->svc) {
 		if (!L->svc->error)
-			L->svc->error = strdup(strbuf_str(&why));
+			L->svc->error = ldup(L, strbuf_str(&why));
 	} else if (r == INTERP_REQUIRED) {
 		fatal(L, n, "%s in '%s'", strbuf_str(&why), strbuf_str(&L->path));
 	} else if (r == INTERP_SYNTAX) {
@@ -191,6 +205,7 @@ static int check_node(struct loader *L, const struct ynode *n)
 static char *scalar_value(struct loader *L, const struct ynode *n, const char *what)
 {
 	struct strbuf out = STRBUF_INIT;
+	char *v;
 
 	if (!n || n->is_null)
 		return NULL;
@@ -202,7 +217,9 @@ static char *scalar_value(struct loader *L, const struct ynode *n, const char *w
 		strbuf_release(&out);
 		return NULL;
 	}
-	return strbuf_detach(&out);
+	if (!(v = strbuf_detach(&out)))
+		fatal(L, n, "out of memory");
+	return v;
 }
 
 static int add_arg(struct loader *L, struct compose_service *s, const char *name, size_t nlen,
@@ -290,19 +307,19 @@ static void read_build(struct loader *L, struct compose_service *s, const struct
 		return;
 	}
 	if (ctx && !ctx->is_null && ctx->kind == YN_SCALAR) {
-		s->context_raw = strdup(ctx->str);
+		s->context_raw = ldup(L, ctx->str);
 		s->context = scalar_value(L, ctx, "build.context");
 	} else if (ctx && !ctx->is_null) {
 		fatal(L, ctx, "'build.context' must be a string");
 		return;
 	}
 	if (!s->context_raw)
-		s->context_raw = strdup(".");
+		s->context_raw = ldup(L, ".");
 
 	if (!s->context && !s->error)
-		s->context = strdup(".");
+		s->context = ldup(L, ".");
 	if (!s->dockerfile && !s->dockerfile_inline)
-		s->dockerfile = strdup("Dockerfile");
+		s->dockerfile = ldup(L, "Dockerfile");
 }
 
 static void read_service(struct loader *L, struct compose_service *s, const struct ynode *def)
@@ -315,7 +332,7 @@ static void read_service(struct loader *L, struct compose_service *s, const stru
 	s->uses_extends = ynode_get(def, "extends") != NULL;
 	if (image && !image->is_null) {
 		if (image->kind == YN_SCALAR)
-			s->image_raw = strdup(image->str);
+			s->image_raw = ldup(L, image->str);
 		L->seen = &s->image_vars;
 		s->image = scalar_value(L, image, "image");
 		L->seen = NULL;
@@ -329,8 +346,8 @@ static void read_service(struct loader *L, struct compose_service *s, const stru
 			for (size_t i = 0; i < profiles->n && !L->fatal; i++) {
 				char *p = scalar_value(L, profiles->items[i], "profiles");
 
-				if (p)
-					strlist_add(&s->profiles, p);
+				if (p && strlist_add(&s->profiles, p) < 0)
+					fatal(L, NULL, "out of memory");
 				free(p);
 			}
 		}
@@ -398,7 +415,8 @@ static int load_tree(struct loader *L, const struct ynode *root)
 			if (def->kind != YN_MAP)
 				return fatal(L, def, "service '%s' must be a mapping",
 					     services->items[j]->str);
-			L->cf->services[j / 2].name = strdup(services->items[j]->str);
+			if (!(L->cf->services[j / 2].name = ldup(L, services->items[j]->str)))
+				return -1;
 		}
 	}
 	if (check_all(L, root, services) < 0)

@@ -333,8 +333,11 @@ static int from_line(struct parse *ps, const char *rest, const char *end)
 	if (!r && have_image && image.len && !memchr(image.buf, '\0', image.len)) {
 		/* Only earlier stages count, so look before adding this one's name. */
 		lowercase(&lower, image.buf, image.len);
-		if (strcmp(lower.buf, "scratch") && !vars_get(&ps->seen, lower.buf, lower.len) &&
-		    !vars_get(&ps->seen, image.buf, image.len)) {
+		if (lower.toobig) {	/* out of memory */
+			r = -1;
+		} else if (strcmp(lower.buf, "scratch") &&
+			   !vars_get(&ps->seen, lower.buf, lower.len) &&
+			   !vars_get(&ps->seen, image.buf, image.len)) {
 			if (ps->df->base_images.n >= DOCKERFILE_MAX_FROM)
 				r = -1;
 			else

@@ -375,7 +375,8 @@ int ytree_parse(struct ytree *t, const char *data, size_t len,
 		yaml_event_t ev;
 
 		if (!yaml_parser_parse(&parser, &ev)) {
-			strbuf_addstr(err, parser.problem ? parser.problem : "invalid YAML");
+			strbuf_addstr(err, parser.error == YAML_MEMORY_ERROR ? "out of memory"
+					   : parser.problem ? parser.problem : "invalid YAML");
 			if (parser.context)
 				strbuf_addf(err, " %s", parser.context);
 			if (parser.error == YAML_READER_ERROR) {

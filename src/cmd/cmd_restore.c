@@ -190,8 +190,10 @@ static char *engine_id(struct restore_cmd *o, const char *name, struct strbuf *e
 	json_t *info = NULL;
 	char *id = NULL;
 
-	if (image_inspect(&o->engine, name, &info, err) == 1)
-		id = xstrdup_or_null(json_string_value(json_object_get(info, "Id")));
+	if (image_inspect(&o->engine, name, &info, err) == 1 &&
+	    !(id = xstrdup_or_null(json_string_value(json_object_get(info, "Id")))) &&
+	    json_string_value(json_object_get(info, "Id")))
+		strbuf_addstr(err, "out of memory");
 	json_decref(info);
 	return id;
 }
@@ -304,9 +306,10 @@ static void restore_item(struct restore_cmd *o, struct load_item *it)
 		report(o, e, "verified", it->r.seconds);
 		goto done;
 	}
-	path_join(&path, strbuf_str(&o->arch_real), e->file);
 	progress_count(&o->progress, ++o->started, o->to_load);
-	if (load(o, e, strbuf_str(&path), &err) < 0) {
+	if (path_join(&path, strbuf_str(&o->arch_real), e->file) < 0)
+		strbuf_addstr(&err, "out of memory");
+	if (err.len || load(o, e, strbuf_str(&path), &err) < 0) {
 		output_line(&o->out, LINE_BAD, "[restore] %s: failed: %s", e->image,
 			    strbuf_str(&err));
 		failed(o, e->image, strbuf_str(&err));

@@ -205,14 +205,21 @@ int scan_tree(const char *command, const struct tree_scan *t, struct catalog *c,
 	int code = EXIT_USAGE;
 
 	if (resolve_build_tag(t->build_tag_flag, &tag) < 0) {
-		say_error("%s: invalid build tag '%s' (letters, digits, '_', '.', '-'; "
-			  "at most 128, not starting with '.' or '-')", command, strbuf_str(&tag));
+		if (tag.toobig)
+			say_error("out of memory");
+		else
+			say_error("%s: invalid build tag '%s' (letters, digits, '_', '.', '-'; "
+				  "at most 128, not starting with '.' or '-')", command,
+				  strbuf_str(&tag));
 		goto done;
 	}
 	opt.build_tag = strbuf_str(&tag);
 	opt.projects = strlist_argv(t->projects);
 	opt.excludes = strlist_argv(t->excludes);
-	if (catalog_scan(c, &opt, &err) < 0)
+	/* NULL there means every project: never widen --project or --exclude. */
+	if ((t->projects->n && !opt.projects) || (t->excludes->n && !opt.excludes))
+		say_error("out of memory");
+	else if (catalog_scan(c, &opt, &err) < 0)
 		say_error("%s", strbuf_str(&err));
 	else if (projects_exist(t->projects, &c->projects, t->root) != EXIT_OK)
 		; /* said */

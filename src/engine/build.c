@@ -97,45 +97,57 @@ static int place_dockerfile(const struct build_request *b, struct tar_feed *f,
 			    struct strbuf *name, struct strbuf *extra, struct strbuf *err)
 {
 	struct strbuf full = STRBUF_INIT, ctx = STRBUF_INIT, why = STRBUF_INIT;
+	struct strbuf joined = STRBUF_INIT;
 	const char *df = b->dockerfile && *b->dockerfile ? b->dockerfile : "Dockerfile";
 	unsigned char md[SHA256_DIGEST_LENGTH];
-	int r = 0;
+	int r = -1;
 
+	/*
+	 * Every path and name is checked: one cut short by a failed
+	 * allocation could name another Dockerfile, or none (then the
+	 * engine would build the context's default one).
+	 */
 	if (b->dockerfile_inline) {
-		strbuf_addstr(extra, b->dockerfile_inline);
+		if (strbuf_addstr(extra, b->dockerfile_inline) < 0)
+			goto oom;
 	} else {
-		path_absolute(&ctx, b->context_dir);
-		if (df[0] == '/')
-			path_absolute(&full, df);
-		else {
-			struct strbuf joined = STRBUF_INIT;
+		int p = path_absolute(&ctx, b->context_dir);
 
-			path_join(&joined, strbuf_str(&ctx), df);
-			path_absolute(&full, strbuf_str(&joined));
-			strbuf_release(&joined);
-		}
+		if (p == 0 && df[0] == '/')
+			p = path_absolute(&full, df);
+		else if (p == 0 && (p = path_join(&joined, strbuf_str(&ctx), df)) == 0)
+			p = path_absolute(&full, strbuf_str(&joined));
+		if (p < 0)
+			goto oom;
 		if (!strncmp(full.buf, ctx.buf, ctx.len) && full.buf[ctx.len] == '/') {
-			strbuf_addstr(name, full.buf + ctx.len + 1);
+			if (strbuf_addstr(name, full.buf + ctx.len + 1) < 0)
+				goto oom;
+			r = 0;
 			goto done;
 		}
 		if (file_read_all(strbuf_str(&full), DOCKERFILE_MAX, extra, &why) != FILEIO_OK) {
 			strbuf_addf(err, "Dockerfile '%s': %s", strbuf_str(&full),
 				    why.len ? strbuf_str(&why) : "missing");
-			r = -1;
 			goto done;
 		}
 	}
 	SHA256((const unsigned char *)strbuf_str(extra), extra->len, md);
-	strbuf_addf(name, ".dockerfile.%02x%02x%02x%02x%02x%02x", md[0], md[1], md[2], md[3],
-		    md[4], md[5]);
+	if (strbuf_addf(name, ".dockerfile.%02x%02x%02x%02x%02x%02x", md[0], md[1], md[2], md[3],
+			md[4], md[5]) < 0)
+		goto oom;
 	f->opt.extra_name = strbuf_str(name);
 	f->opt.extra_data = strbuf_str(extra);
 	f->opt.extra_len = extra->len;
+	r = 0;
+	goto done;
+oom:
+	strbuf_addstr(err, "Dockerfile: out of memory");
 done:
 	f->opt.dockerfile = strbuf_str(name);
 	strbuf_release(&full);
 	strbuf_release(&ctx);
 	strbuf_release(&why);
+	strbuf_release(&joined);
 	return r;
 }
 

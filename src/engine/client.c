@@ -167,7 +167,12 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 		while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
 			vlen--;
 		strbuf_reset(&c->e->header_api);
-		strbuf_add(&c->e->header_api, v, vlen < 15 ? vlen : 15);
+		if (strbuf_add(&c->e->header_api, v, vlen < 15 ? vlen : 15) < 0) {
+			/* Unknown, the API version would be guessed: stop instead. */
+			strbuf_addstr(c->err, "reading the engine's headers: out of memory");
+			c->callback_failed = 1;
+			return 0;
+		}
 	}
 	return len;
 }
@@ -285,21 +290,34 @@ static void set_transport(struct engine *e, struct strbuf *url, const struct eng
 	strbuf_addstr(url, r->path);
 }
 
-static struct curl_slist *request_headers(const struct engine_request *r)
+/* Append s to *hl; a failure (the list is then left as it was) sets *failed. */
+static void add_header(struct curl_slist **hl, const char *s, int *failed)
+{
+	struct curl_slist *n = *failed ? NULL : curl_slist_append(*hl, s);
+
+	if (n)
+		*hl = n;
+	else
+		*failed = 1;
+}
+
+/* The request's headers; *failed is set when one could not be added. */
+static struct curl_slist *request_headers(const struct engine_request *r, int *failed)
 {
 	struct curl_slist *hl = NULL;
 	struct strbuf line = STRBUF_INIT;
 
 	if (r->content_type) {
-		strbuf_addf(&line, "Content-Type: %s", r->content_type);
-		hl = curl_slist_append(hl, strbuf_str(&line));
+		if (strbuf_addf(&line, "Content-Type: %s", r->content_type) < 0)
+			*failed = 1;
+		add_header(&hl, strbuf_str(&line), failed);
 	}
 	if (r->read_body) {
-		hl = curl_slist_append(hl, "Transfer-Encoding: chunked");
-		hl = curl_slist_append(hl, "Expect:");
+		add_header(&hl, "Transfer-Encoding: chunked", failed);
+		add_header(&hl, "Expect:", failed);
 	}
 	for (const char *const *p = r->headers; p && *p; p++)
-		hl = curl_slist_append(hl, *p);
+		add_header(&hl, *p, failed);
 	strbuf_release(&line);
 	return hl;
 }
@@ -311,13 +329,21 @@ int engine_call(struct engine *e, const struct engine_request *r, struct strbuf 
 	struct strbuf url = STRBUF_INIT;
 	struct curl_slist *hl;
 	char curlmsg[CURL_ERROR_SIZE] = "";
+	int no_memory = 0;
 	CURLcode rc;
 
 	e->transport_failed = 0;
 	/* Reset keeps the connection cache: the same connection serves the next call. */
 	curl_easy_reset(h);
 	set_transport(e, &url, r);
-	hl = request_headers(r);
+	hl = request_headers(r, &no_memory);
+	/* Never send a request with part of its URL or headers missing. */
+	if (no_memory || url.toobig) {
+		curl_slist_free_all(hl);
+		strbuf_release(&url);
+		strbuf_addf(err, "request to %s: out of memory", r->path);
+		return -1;
+	}
 	curl_easy_setopt(h, CURLOPT_URL, strbuf_str(&url));
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curlmsg);
@@ -377,23 +403,38 @@ int engine_call(struct engine *e, const struct engine_request *r, struct strbuf 
 
 /* ---- JSON answers and progress streams ---- */
 
+struct collected {
+	struct strbuf body;
+	struct strbuf *err;
+	const char *path;
+};
+
 static int collect(void *ctx, const char *data, size_t len)
 {
-	return strbuf_add(ctx, data, len);
+	struct collected *c = ctx;
+
+	if (strbuf_add(&c->body, data, len) == 0)
+		return 0;
+	if (len > JSON_BODY_MAX || c->body.len > JSON_BODY_MAX - len)
+		strbuf_addf(c->err, "the engine's answer to %s is larger than %zu MiB", c->path,
+			    JSON_BODY_MAX >> 20);
+	else
+		strbuf_addf(c->err, "reading the engine's answer to %s: out of memory", c->path);
+	return -1;
 }
 
 int engine_get_json(struct engine *e, const char *path, json_t **out, struct strbuf *err)
 {
-	struct strbuf body = { .cap = JSON_BODY_MAX };
+	struct collected c = { .body = { .cap = JSON_BODY_MAX }, .err = err, .path = path };
 	struct engine_request r = { .method = "GET", .path = path, .on_data = collect,
-				    .data_ctx = &body };
+				    .data_ctx = &c };
 	json_error_t jerr;
 	int status = engine_call(e, &r, err);
 
 	*out = NULL;
 	if (status == 200) {
 		errno = 0;	/* jansson tells no failed allocation from bad JSON */
-		*out = json_loadb(body.buf ? body.buf : "", body.len, 0, &jerr);
+		*out = json_loadb(c.body.buf ? c.body.buf : "", c.body.len, 0, &jerr);
 		if (!*out && errno == ENOMEM) {
 			strbuf_addf(err, "reading the engine's answer to %s: out of memory", path);
 			status = -1;
@@ -402,7 +443,7 @@ int engine_get_json(struct engine *e, const char *path, json_t **out, struct str
 			status = -1;
 		}
 	}
-	strbuf_release(&body);
+	strbuf_release(&c.body);
 	return status;
 }
 

@@ -45,6 +45,10 @@ int engine_host_parse_url(struct engine_host *h, const char *url, struct strbuf 
 		if (colon && (size_t)(colon - rest) < end && hostpart[0] != '[') {
 			h->address = strndup(rest, (size_t)(colon - rest));
 			h->ssh_port = strndup(colon + 1, end - (size_t)(colon + 1 - rest));
+			if (!h->ssh_port) {	/* never the default port instead */
+				strbuf_addf(err, "host '%s': out of memory", url);
+				return -1;
+			}
 		} else {
 			h->address = strndup(rest, end);
 		}
@@ -58,7 +62,11 @@ int engine_host_parse_url(struct engine_host *h, const char *url, struct strbuf 
 			    "or ssh://[USER@]HOST[:PORT])", url);
 		return -1;
 	}
-	if (!h->address || !*h->address) {
+	if (!h->address) {	/* every form above copies one */
+		strbuf_addf(err, "host '%s': out of memory", url);
+		return -1;
+	}
+	if (!*h->address) {
 		strbuf_addf(err, "host '%s': no address", url);
 		return -1;
 	}

@@ -93,8 +93,11 @@ int jsonstream_feed(struct jsonstream *js, const char *data, size_t len, struct 
 	if (!js->pending.cap)
 		js->pending.cap = JSONSTREAM_MAX_MESSAGE;
 	if (strbuf_add(&js->pending, data, len) < 0) {
-		strbuf_addf(err, "engine sent a message larger than %zu MiB",
-			    JSONSTREAM_MAX_MESSAGE >> 20);
+		if (len > js->pending.cap || js->pending.len > js->pending.cap - len)
+			strbuf_addf(err, "engine sent a message larger than %zu MiB",
+				    JSONSTREAM_MAX_MESSAGE >> 20);
+		else
+			strbuf_addstr(err, "reading the engine's messages: out of memory");
 		return -1;
 	}
 	if (!memchr(data, '\n', len))

@@ -4,6 +4,7 @@
  */
 #include "layout.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "../catalog/envfile.h"
@@ -130,8 +131,12 @@ static int env_file_value(const char *root, const char *context, struct strbuf *
 	const char *v;
 	int r;
 
-	strbuf_addf(&name, ".env_%s", context);
-	path_join(&path, root, name.buf);
+	/* Never read "no path" as "no file": another archive folder would be used. */
+	if (strbuf_addf(&name, ".env_%s", context) < 0 || path_join(&path, root, name.buf) < 0) {
+		strbuf_addstr(err, "out of memory");
+		r = -1;
+		goto done;
+	}
 	r = file_read_all(strbuf_str(&path), LAYOUT_MAX_ENV_BYTES, &text, &why);
 	if (r == FILEIO_MISSING && !file_exists_nofollow(strbuf_str(&path))) {
 		r = 0;
@@ -151,9 +156,11 @@ static int env_file_value(const char *root, const char *context, struct strbuf *
 		text_quote(err, strbuf_str(&path));
 		strbuf_addf(err, ":%zu: %s", line, strbuf_str(&why));
 		r = -1;
-	} else if ((v = vars_get(&vars, ENV_KEY, strlen(ENV_KEY)))) {
-		r = strbuf_addstr(value, v);
+	} else if ((v = vars_get(&vars, ENV_KEY, strlen(ENV_KEY))) &&
+		   (r = strbuf_addstr(value, v)) < 0) {
+		strbuf_addstr(err, "out of memory");
 	}
+done:
 	vars_free(&vars);
 	strbuf_release(&path);
 	strbuf_release(&name);
@@ -168,8 +175,10 @@ int layout_base_dir(const struct layout_base_in *in, struct strbuf *out, struct 
 	int r = 0;
 
 	if (in->output_dir && *in->output_dir) {
+		errno = 0;
 		r = path_absolute(out, in->output_dir);
 	} else if (in->env && *in->env) {
+		errno = 0;
 		r = path_absolute(out, in->env);
 	} else {
 		if (in->context && *in->context) {
@@ -185,6 +194,7 @@ int layout_base_dir(const struct layout_base_in *in, struct strbuf *out, struct 
 				return -1;
 			}
 		}
+		errno = 0;
 		if (value.len)
 			r = path_join(&rel, in->root, value.buf);
 		else
@@ -192,8 +202,9 @@ int layout_base_dir(const struct layout_base_in *in, struct strbuf *out, struct 
 		if (r == 0)
 			r = path_absolute(out, rel.buf);
 	}
-	if (r < 0)
-		strbuf_addstr(err, "cannot make the archive folder path absolute");
+	if (r < 0)	/* getcwd's errno, ENOMEM, or none for a path past the cap */
+		strbuf_addf(err, "cannot make the archive folder path absolute: %s",
+			    errno ? strerror(errno) : "path too long");
 	strbuf_release(&value);
 	strbuf_release(&rel);
 	return r < 0 ? -1 : 0;

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -204,7 +205,11 @@ static int hash_fd(int fd, unsigned char *buf, size_t bufsize, const struct veri
 
 	*size = 0;
 	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		strbuf_addstr(why, "sha256 failed");
+		unsigned long e = ERR_get_error();
+
+		strbuf_addf(why, "sha256 failed: %s", !md ? "out of memory"
+			    : e && ERR_reason_error_string(e) ? ERR_reason_error_string(e)
+			    : "OpenSSL gave no reason (out of memory?)");
 		goto out;
 	}
 	for (;;) {

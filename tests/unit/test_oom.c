@@ -1,0 +1,333 @@
+/*
+ * test_oom: the library when memory runs out. For each row, every
+ * allocation the call under test makes is failed in turn, the Nth on the
+ * Nth run, until a run makes no more than N-1. Each run must return
+ * without crashing, and either fail with a message, or succeed with the
+ * very result a run with nothing failed gives: never a value read wrong
+ * (an image resolved without its .env-dist, a project left out, another
+ * archive folder, an ssh port dropped for the default).
+ *
+ *   catalog_scan       a small tree per row; success may also come with a
+ *                      project or entry reported as failed (then only every
+ *                      entry must be whole: project, compose project,
+ *                      service, and an image or an error)
+ *   engine_host_resolve  -H URLs of each form
+ *   layout_base_dir    --output-dir, IMAGE_ARCHIVE_DIR, <root>/.env_<context>
+ *
+ * The allocator is this file's own malloc family, which hands every call
+ * to glibc's (__libc_malloc…) and fails the chosen one while armed. Under
+ * AddressSanitizer, whose allocator cannot be replaced, the tests skip.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "table.h"
+#include "catalog/catalog.h"
+#include "engine/host.h"
+#include "store/layout.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define OOM_TESTABLE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OOM_TESTABLE 0
+#endif
+#endif
+#ifndef OOM_TESTABLE
+#define OOM_TESTABLE 1
+#endif
+
+static long counted, fail_at;
+static int armed;
+
+#if OOM_TESTABLE
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+
+/* 1 when this allocation is the one to fail. */
+static int failing(void)
+{
+	if (!armed || ++counted != fail_at)
+		return 0;
+	errno = ENOMEM;
+	return 1;
+}
+
+void *malloc(size_t n)
+{
+	return failing() ? NULL : __libc_malloc(n);
+}
+
+void *calloc(size_t n, size_t size)
+{
+	return failing() ? NULL : __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t n)
+{
+	return n && failing() ? NULL : __libc_realloc(p, n);
+}
+
+void free(void *p)
+{
+	__libc_free(p);
+}
+#endif
+
+/*
+ * One call under test: 0 with its result described in out, or -1 with a
+ * message in err; *partial set when it succeeded but reported a failed
+ * part (then out need not match, but must be whole: the call checks). It
+ * disarms the allocator before describing the result.
+ */
+typedef int (*call_fn)(const void *row, const char *dir, struct strbuf *out, struct strbuf *err,
+		       int *partial);
+
+/* Fail each allocation of call in turn; see the top of the file. */
+static void sweep(const void *row, const char *dir, call_fn call)
+{
+	struct strbuf want = STRBUF_INIT, werr = STRBUF_INIT;
+	int partial = 0;
+	long runs = 0;
+
+	if (call(row, dir, &want, &werr, &partial) < 0 || partial)
+		fail_msg("with nothing failed: %s", strbuf_str(&werr));
+	for (fail_at = 1;; fail_at++) {
+		struct strbuf got = STRBUF_INIT, err = STRBUF_INIT;
+		int ret;
+
+		partial = 0;
+		counted = 0;
+		armed = 1;
+		ret = call(row, dir, &got, &err, &partial);
+		armed = 0;
+		runs++;
+		if (ret < 0 && !err.len)
+			fail_msg("allocation %ld failed: an error without a message", fail_at);
+		if (ret == 0 && !partial && strcmp(strbuf_str(&got), strbuf_str(&want)))
+			fail_msg("allocation %ld failed, nothing said so, and the result differs:\n%s"
+				 "\n--- instead of:\n%s", fail_at, strbuf_str(&got), strbuf_str(&want));
+		strbuf_release(&got);
+		strbuf_release(&err);
+		if (counted < fail_at)	/* nothing failed: the sweep is complete */
+			break;
+	}
+	assert_true(runs > 1);	/* at least one allocation was failed */
+	strbuf_release(&want);
+	strbuf_release(&werr);
+}
+
+struct file {
+	const char *path;	/* under the folder */
+	const char *text;
+};
+
+/* Write files under dir, making their folders. */
+static void write_files(const char *dir, const struct file *files, size_t n)
+{
+	for (size_t i = 0; i < n && files[i].path; i++) {
+		struct strbuf path = STRBUF_INIT;
+		FILE *f;
+
+		strbuf_addf(&path, "%s/%s", dir, files[i].path);
+		for (char *s = path.buf + strlen(dir) + 1; (s = strchr(s, '/')); s++) {
+			*s = '\0';
+			mkdir(path.buf, 0755);
+			*s = '/';
+		}
+		f = fopen(path.buf, "w");
+		assert_non_null(f);
+		fputs(files[i].text, f);
+		assert_int_equal(fclose(f), 0);
+		strbuf_release(&path);
+	}
+}
+
+static void remove_dir(const char *dir)
+{
+	struct strbuf cmd = STRBUF_INIT;
+
+	strbuf_addf(&cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd.buf), 0);
+	strbuf_release(&cmd);
+}
+
+/* A fresh folder with the files, the sweep, and the folder removed. */
+static void sweep_in_folder(const void *row, const struct file *files, size_t nfiles, call_fn call)
+{
+	char dir[] = "/tmp/imgvault-test-oom.XXXXXX";
+
+	if (!OOM_TESTABLE)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	write_files(dir, files, nfiles);
+	sweep(row, dir, call);
+	remove_dir(dir);
+}
+
+/* ---- catalog_scan ------------------------------------------------------ */
+
+struct catalog_row {
+	const char *name;
+	struct file files[6];
+};
+
+static const struct catalog_row catalog_rows[] = {
+	{ "a build with image: and a pull, its tag from .env-dist",
+	  { { "app/docker-compose.yaml", "services:\n  app:\n    build: .\n    image: local/app:1\n" },
+	    { "app/Dockerfile", "FROM base:1\nRUN echo app\n" },
+	    { "kv/docker-compose.yaml", "services:\n  kv:\n    image: reg.example/kv:${KV_VERSION:-0}\n" },
+	    { "kv/.env-dist", "KV_VERSION=1.2\n" } } },
+	{ "a build without image:, args, a target, profiles, an env var",
+	  { { "web/docker-compose.yaml",
+	      "name: Web\nservices:\n  svc:\n    build:\n      context: ctx\n      args:\n"
+	      "        BASE: ${BASE_IMAGE:-base}\n        EMPTY:\n      target: final\n"
+	      "    profiles: [a, b]\n  db:\n    image: ${DB_IMAGE}\n" },
+	    { "web/ctx/Dockerfile", "ARG BASE=x\nFROM ${BASE}:1 AS build\nFROM scratch AS final\n" },
+	    { "web/.env-dist", "BASE_IMAGE=base\nDB_IMAGE=postgres:16\n" } } },
+	{ "anchors, merge keys and an error entry",
+	  { { "x/compose.yaml",
+	      "x-common: &c\n  image: busybox:1\nservices:\n  one:\n    <<: *c\n  two:\n    <<: *c\n"
+	      "  three:\n    image: ${MISSING:?set it}\n" } } },
+};
+
+static void count_error(void *ctx, const char *msg)
+{
+	(void)msg;
+	(*(int *)ctx)++;
+}
+
+static void quiet(void *ctx, const char *msg)
+{
+	(void)ctx;
+	(void)msg;
+}
+
+static int scan_call(const void *row, const char *dir, struct strbuf *out, struct strbuf *err,
+		     int *partial)
+{
+	int errors = 0;
+	struct catalog_report rep = { quiet, count_error, &errors };
+	struct catalog_options opt = { .root = dir, .build_tag = "t1", .report = &rep };
+	struct catalog c;
+	int ret;
+
+	(void)row;
+	ret = catalog_scan(&c, &opt, err);
+	armed = 0;
+	for (size_t i = 0; ret == 0 && i < c.n; i++) {
+		const struct catalog_entry *e = &c.entries[i];
+
+		if (!e->project || !e->compose_project || !e->service || !e->image == !e->error)
+			fail_msg("allocation %ld failed: entry %zu of %zu is not whole (project %s, "
+				 "service %s, image %s, error %s)", fail_at, i, c.n,
+				 e->project ? e->project : "-", e->service ? e->service : "-",
+				 e->image ? e->image : "-", e->error ? e->error : "-");
+		strbuf_addf(out, "%s/%s=%s%s\n", e->project, e->service, e->image ? "" : "!",
+			    e->image ? e->image : e->error);
+	}
+	*partial = errors > 0;
+	catalog_free(&c);
+	return ret;
+}
+
+static void test_catalog(void **state)
+{
+	const struct catalog_row *r = *state;
+
+	sweep_in_folder(r, r->files, 6, scan_call);
+}
+
+/* ---- engine_host_resolve -------------------------------------------------- */
+
+struct host_row {
+	const char *name;
+	const char *flag;
+};
+
+static const struct host_row host_rows[] = {
+	{ "a unix socket", "unix:///run/engine.sock" },
+	{ "tcp without a port", "tcp://engine" },
+	{ "ssh with a user and a port", "ssh://root@box:2222" },
+	{ "ssh with a host only", "ssh://box" },
+};
+
+static int host_call(const void *row, const char *dir, struct strbuf *out, struct strbuf *err,
+		     int *partial)
+{
+	const struct host_row *r = row;
+	struct host_env env = { .docker_config = dir, .home = dir };
+	struct engine_host h = { 0 };
+	int ret = engine_host_resolve(&h, r->flag, &env, err);
+
+	armed = 0;
+	(void)partial;
+	if (ret == 0)
+		strbuf_addf(out, "%s %d %s %s", h.url ? h.url : "-", (int)h.scheme,
+			    h.address ? h.address : "-", h.ssh_port ? h.ssh_port : "-");
+	engine_host_free(&h);
+	return ret;
+}
+
+static void test_host(void **state)
+{
+	sweep_in_folder(*state, NULL, 0, host_call);
+}
+
+/* ---- layout_base_dir ---------------------------------------------------------- */
+
+struct base_row {
+	const char *name;
+	const char *output_dir, *env, *context;
+	struct file files[2];	/* under the root */
+};
+
+static const struct base_row base_rows[] = {
+	{ "--output-dir, relative", "backups/images", NULL, NULL, { { NULL, NULL } } },
+	{ "IMAGE_ARCHIVE_DIR", NULL, "/srv/archive", NULL, { { NULL, NULL } } },
+	{ "IMAGE_ARCHIVE_DIR= in <root>/.env_prod", NULL, NULL, "prod",
+	  { { ".env_prod", "IMAGE_ARCHIVE_DIR=/mnt/backup/images\n" } } },
+	{ "a context with no env file: <root>/_archive/images", NULL, NULL, "other",
+	  { { NULL, NULL } } },
+};
+
+static int base_call(const void *row, const char *dir, struct strbuf *out, struct strbuf *err,
+		     int *partial)
+{
+	const struct base_row *r = row;
+	struct layout_base_in in = { r->output_dir, r->env, dir, r->context };
+	struct strbuf got = STRBUF_INIT;
+	int ret = layout_base_dir(&in, &got, err);
+
+	armed = 0;
+	(void)partial;
+	/* The result names the temporary root: compare what follows it. */
+	if (ret == 0)
+		strbuf_addstr(out, strncmp(strbuf_str(&got), dir, strlen(dir)) ? strbuf_str(&got)
+			      : strbuf_str(&got) + strlen(dir));
+	strbuf_release(&got);
+	return ret;
+}
+
+static void test_base(void **state)
+{
+	const struct base_row *r = *state;
+
+	sweep_in_folder(r, r->files, 2, base_call);
+}
+
+int main(void)
+{
+	int failed = TABLE_RUN("catalog_scan with each allocation failing", catalog_rows,
+			       test_catalog);
+
+	failed += TABLE_RUN("engine_host_resolve with each allocation failing", host_rows,
+			    test_host);
+	failed += TABLE_RUN("layout_base_dir with each allocation failing", base_rows, test_base);
+	return failed;
+}
