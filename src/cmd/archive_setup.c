@@ -185,7 +185,10 @@ int save_manifest(struct archive_cmd *o, struct strbuf *err)
 	const struct engine_host *h = &o->engine.host;
 	int ret;
 
-	layout_now(&now);
+	if (layout_now(&now) < 0) {
+		strbuf_addstr(err, "out of memory");
+		return -1;
+	}
 	ret = manifest_set_meta(&o->manifest, strbuf_str(&now), o->arch,
 				h->context ? h->context : "default",
 				h->scheme == SCHEME_SSH ? h->address : "",

@@ -338,7 +338,11 @@ static int save(struct archive_cmd *o, const struct plan_job *j, const char *doc
 		goto done;
 	ret = -1;
 	progress_end(&o->progress);
-	layout_now(&now);
+	if (layout_now(&now) < 0) {
+		strbuf_addstr(err, "out of memory");
+		unrecord(o, j, t.dir, t.name);
+		goto done;
+	}
 	e.project = j->project;
 	e.image = j->image;
 	e.action = j->build ? MANIFEST_ACTION_BUILD : MANIFEST_ACTION_PULL;
@@ -387,7 +391,10 @@ static char *engine_id(struct archive_cmd *o, const char *name, struct strbuf *e
 
 	o->export_size = 0;
 	if (image_inspect(&o->engine, name, &info, err) == 1) {
-		id = xstrdup_or_null(json_string_value(json_object_get(info, "Id")));
+		const char *v = json_string_value(json_object_get(info, "Id"));
+
+		if (v && !(id = strdup(v)))
+			strbuf_addstr(err, "out of memory");
 		size = json_object_get(info, "Size");
 		if (json_is_integer(size) && json_integer_value(size) > 0)
 			o->export_size = (unsigned long long)json_integer_value(size);
@@ -451,7 +458,7 @@ static void run_job(struct archive_cmd *o, const struct plan_job *j, int *hook_d
 	struct strbuf err = STRBUF_INIT, note = STRBUF_INIT, aliasbuf = STRBUF_INIT;
 	struct strbuf aliasrepo = STRBUF_INIT;
 	const char *alias = compose_alias(j, &aliasrepo, &aliasbuf) ? strbuf_str(&aliasbuf) : NULL;
-	char *id = NULL;
+	char *id = NULL, *built = NULL;
 
 	o->job_start = output_clock();
 	if (should_skip(o, j, old, &note)) {
@@ -476,13 +483,18 @@ static void run_job(struct archive_cmd *o, const struct plan_job *j, int *hook_d
 		run_build_hook(strbuf_str(&o->root_dir), j->project, o->out.verbose,
 			       o->quiet || o->json);
 	}
-	if ((j->build ? job_build(&o->runner, j, &id, &err) : job_pull(&o->runner, j, &err)) < 0) {
+	if ((j->build ? job_build(&o->runner, j, &built, &err) : job_pull(&o->runner, j, &err)) < 0) {
 		failed(o, j, action, strbuf_str(&err));
 		goto done;
 	}
-	free(id);
 	if (!(id = engine_id(o, j->image, &err))) {
 		failed(o, j, action, err.len ? strbuf_str(&err) : "the engine does not have it");
+		goto done;
+	}
+	/* Never an older image under the name archived as what was just built. */
+	if (built && strcmp(built, id)) {
+		strbuf_addf(&err, "the engine built %.19s, but '%s' is %.19s", built, j->image, id);
+		failed(o, j, action, strbuf_str(&err));
 		goto done;
 	}
 	if (alias && image_tag(&o->engine, j->image, strbuf_str(&aliasrepo), "latest", &err) < 0) {
@@ -500,6 +512,7 @@ static void run_job(struct archive_cmd *o, const struct plan_job *j, int *hook_d
 	}
 done:
 	free(id);
+	free(built);
 	strbuf_release(&err);
 	strbuf_release(&note);
 	strbuf_release(&aliasbuf);

@@ -3,6 +3,7 @@
  */
 #include "jobs.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "../catalog/imageref.h"
@@ -64,15 +65,26 @@ int job_pull(struct job_runner *r, const struct plan_job *j, struct strbuf *err)
 	return ret;
 }
 
-static json_t *build_args(const struct catalog_entry *e)
+/* The build args as a JSON object, or NULL with err set (never one dropped). */
+static json_t *build_args(const struct catalog_entry *e, struct strbuf *err)
 {
-	json_t *args = json_object();
+	json_t *args;
 
+	errno = 0;
+	args = json_object();
 	/* An arg with no value takes it from the environment in compose; the
 	 * catalog reads no environment, so the Dockerfile's default applies. */
-	for (size_t i = 0; i < e->nargs; i++)
-		if (e->args[i].value)
-			json_object_set_new(args, e->args[i].name, json_string(e->args[i].value));
+	for (size_t i = 0; args && i < e->nargs; i++) {
+		if (e->args[i].value &&
+		    json_object_set_new(args, e->args[i].name, json_string(e->args[i].value)) < 0) {
+			json_decref(args);
+			args = NULL;
+			if (errno != ENOMEM)
+				strbuf_addf(err, "build arg '%s': not valid UTF-8", e->args[i].name);
+		}
+	}
+	if (!args && !err->len)
+		strbuf_addstr(err, "out of memory");
 	return args;
 }
 
@@ -98,7 +110,8 @@ int job_build(struct job_runner *r, const struct plan_job *j, char **id, struct 
 		b.context_dir = e->build_context;
 	else
 		b.remote = e->build_context;
-	b.buildargs = build_args(e);
+	if (!(b.buildargs = build_args(e, err)))
+		return -1;
 	b.registry_config = r->registry_config;
 	progress_start(r->progress, "build", j->image);
 	ret = image_build(r->engine, &b, progress_message, r->progress, id, err);

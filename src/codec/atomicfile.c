@@ -109,13 +109,20 @@ static int create_temp(struct atomic_file *af, const char *absdir, struct strbuf
 	int r = -1;
 
 	for (int i = 0; i < TEMP_TRIES; i++) {
-		strbuf_setf(&sb, ".%.*s" TEMP_MARK "%ld-%08x", keep, af->name,
-			    (long)getpid(), random32());
+		/* The strbuf's cap is far past any name: its failures are memory's. */
+		if (strbuf_setf(&sb, ".%.*s" TEMP_MARK "%ld-%08x", keep, af->name,
+				(long)getpid(), random32()) < 0) {
+			strbuf_setf(err, "'%s': out of memory", af->path);
+			goto out;
+		}
 		if (set_fixed(af->temp_name, sizeof(af->temp_name), &sb) < 0)
 			break;
 		strbuf_reset(&sb);
-		if (path_join(&sb, absdir, af->temp_name) < 0 ||
-		    set_fixed(af->temp_path, sizeof(af->temp_path), &sb) < 0) {
+		if (path_join(&sb, absdir, af->temp_name) < 0) {
+			strbuf_setf(err, "'%s': out of memory", af->path);
+			goto out;
+		}
+		if (set_fixed(af->temp_path, sizeof(af->temp_path), &sb) < 0) {
 			strbuf_setf(err, "'%s': path too long", af->path);
 			goto out;
 		}
@@ -165,7 +172,11 @@ struct atomic_file *atomic_file_open(const char *dir, const char *name,
 	af->w.close = af_close;
 	af->w.free = af_writer_free;
 	memcpy(af->name, name, strlen(name) + 1);
-	if (path_join(&sb, dir, name) < 0 || set_fixed(af->path, sizeof(af->path), &sb) < 0) {
+	if (path_join(&sb, dir, name) < 0) {
+		strbuf_setf(err, "'%s/%s': out of memory", dir, name);
+		goto fail;
+	}
+	if (set_fixed(af->path, sizeof(af->path), &sb) < 0) {
 		strbuf_setf(err, "'%s/%s': path too long", dir, name);
 		goto fail;
 	}

@@ -151,8 +151,9 @@ done:
 	return r;
 }
 
-static void build_query(const struct build_request *b, const char *dockerfile,
-			struct strbuf *q)
+/* 0, or -1 when out of memory (never a query with a parameter cut short or dropped). */
+static int build_query(const struct build_request *b, const char *dockerfile,
+		       struct strbuf *q)
 {
 	strbuf_addstr(q, "/build?rm=1&forcerm=1&t=");
 	engine_query_escape(q, b->tag);
@@ -171,16 +172,17 @@ static void build_query(const struct build_request *b, const char *dockerfile,
 	if (b->buildargs && json_object_size(b->buildargs)) {
 		char *args = json_dumps(b->buildargs, JSON_COMPACT);
 
-		if (args) {
-			strbuf_addstr(q, "&buildargs=");
-			engine_query_escape(q, args);
-			free(args);
-		}
+		if (!args)
+			return -1;
+		strbuf_addstr(q, "&buildargs=");
+		engine_query_escape(q, args);
+		free(args);
 	}
 	if (b->pull)
 		strbuf_addstr(q, "&pull=1");
 	if (b->nocache)
 		strbuf_addstr(q, "&nocache=1");
+	return q->toobig ? -1 : 0;	/* toobig stays once set: nothing after a failure got in */
 }
 
 struct build_watch {
@@ -220,11 +222,14 @@ int image_build(struct engine *e, const struct build_request *b, engine_message_
 	} else if (b->dockerfile) {
 		strbuf_addstr(&dfname, b->dockerfile);
 	}
-	build_query(b, strbuf_str(&dfname), &q);
-	if (b->registry_config && json_object_size(b->registry_config)) {
-		auth_config_header(b->registry_config, &cfg);
-		headers[0] = strbuf_str(&cfg);
+	if (dfname.toobig || build_query(b, strbuf_str(&dfname), &q) < 0 ||
+	    (b->registry_config && json_object_size(b->registry_config) &&
+	     auth_config_header(b->registry_config, &cfg) < 0)) {
+		strbuf_addstr(err, "out of memory");
+		goto done;
 	}
+	if (cfg.len)
+		headers[0] = strbuf_str(&cfg);
 	r.path = strbuf_str(&q);
 	if (b->context_dir) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, f.fds) < 0) {

@@ -355,7 +355,7 @@ static int walk_dir(struct walk *w, int fd, struct frame *f, int depth)
 		w->path.len = f->len;
 		if ((f->len && strbuf_addch(&w->path, '/') < 0) ||
 		    strbuf_addstr(&w->path, names.items[i]) < 0)
-			r = fail_errno(w, names.items[i], "path too long", ENAMETOOLONG);
+			r = fail_errno(w, names.items[i], "cannot add it", ENOMEM);	/* far below the cap */
 		else
 			r = walk_entry(w, dirfd(dp), names.items[i], f, depth);
 	}
@@ -373,7 +373,7 @@ static int load_ignore(struct walk *w, const char *dir)
 	int r = 0;
 
 	if (path_join(&file, dir, ".dockerignore") < 0) {
-		r = fail_errno(w, ".dockerignore", "cannot read", ENAMETOOLONG);
+		r = fail_errno(w, ".dockerignore", "cannot read", ENOMEM);	/* far below the cap */
 	} else {
 		r = file_read_all(strbuf_str(&file), DOCKERIGNORE_MAX_TEXT, &text, &why);
 		if (r == FILEIO_MISSING)

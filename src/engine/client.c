@@ -17,6 +17,8 @@
 
 #define ERROR_BODY_MAX ((size_t)64 << 10)
 #define JSON_BODY_MAX ((size_t)64 << 20)
+/* The URL base for an engine on a local socket (unix://, or ssh:// through ours). */
+#define LOCAL_URL "http://localhost"
 
 /* What one call collects while curl runs. */
 struct call {
@@ -260,7 +262,7 @@ static void set_transport(struct engine *e, struct strbuf *url, const struct eng
 	switch (host->scheme) {
 	case SCHEME_UNIX:
 		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, host->address);
-		strbuf_addstr(url, "http://localhost");
+		strbuf_addstr(url, LOCAL_URL);
 		break;
 	case SCHEME_TCP:
 		strbuf_addf(url, "%s://%s", host->tls ? "https" : "http", host->address);
@@ -278,7 +280,7 @@ static void set_transport(struct engine *e, struct strbuf *url, const struct eng
 	case SCHEME_SSH:
 		/* curl talks to our private socket; each connection becomes an ssh process. */
 		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, e->ssh_path);
-		strbuf_addstr(url, "http://localhost");
+		strbuf_addstr(url, LOCAL_URL);
 		curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_ssh);
 		curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, e);
 		curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, close_ssh);
@@ -337,14 +339,23 @@ int engine_call(struct engine *e, const struct engine_request *r, struct strbuf 
 	curl_easy_reset(h);
 	set_transport(e, &url, r);
 	hl = request_headers(r, &no_memory);
-	/* Never send a request with part of its URL or headers missing. */
-	if (no_memory || url.toobig) {
+	/*
+	 * Never send a request with part of its URL or headers missing. On a
+	 * local socket the request line is also given whole, as
+	 * CURLOPT_REQUEST_TARGET: libcurl 7.88 sends a URL without its query
+	 * when it cannot allocate a copy of it (so /images/get?names=… would
+	 * export nothing, /build?t=… tag nothing). Not over tcp://, where a
+	 * proxy may need the absolute URL.
+	 */
+	if (no_memory || url.toobig || curl_easy_setopt(h, CURLOPT_URL, strbuf_str(&url)) ||
+	    (e->host.scheme != SCHEME_TCP &&
+	     curl_easy_setopt(h, CURLOPT_REQUEST_TARGET,
+			      strbuf_str(&url) + strlen(LOCAL_URL)))) {
 		curl_slist_free_all(hl);
 		strbuf_release(&url);
 		strbuf_addf(err, "request to %s: out of memory", r->path);
 		return -1;
 	}
-	curl_easy_setopt(h, CURLOPT_URL, strbuf_str(&url));
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curlmsg);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

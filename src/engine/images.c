@@ -28,6 +28,19 @@ static void path_name(struct strbuf *out, const char *name)
 	}
 }
 
+/*
+ * 0 when the request path was built whole; else -1 with err set. A path
+ * cut short by a failed allocation is never sent: it could name another
+ * image, or drop a parameter.
+ */
+static int whole(const struct strbuf *path, struct strbuf *err)
+{
+	if (!path->toobig)
+		return 0;
+	strbuf_addstr(err, "out of memory");
+	return -1;
+}
+
 int engine_info_arch(struct engine *e, char **arch, struct strbuf *err)
 {
 	json_t *info = NULL;
@@ -35,9 +48,10 @@ int engine_info_arch(struct engine *e, char **arch, struct strbuf *err)
 	const char *a = json_string_value(json_object_get(info, "Architecture"));
 
 	*arch = NULL;
-	if (status == 200 && a && *a)
-		*arch = strdup(a);
-	else if (status == 200)
+	if (status == 200 && a && *a) {
+		if (!(*arch = strdup(a)))
+			strbuf_addstr(err, "out of memory");
+	} else if (status == 200)
 		strbuf_addstr(err, "the engine's /info names no architecture");
 	json_decref(info);
 	return *arch ? 0 : -1;
@@ -51,7 +65,7 @@ int image_inspect(struct engine *e, const char *name, json_t **out, struct strbu
 	strbuf_addstr(&path, "/images/");
 	path_name(&path, name);
 	strbuf_addstr(&path, "/json");
-	status = engine_get_json(e, strbuf_str(&path), out, &why);
+	status = whole(&path, &why) < 0 ? -1 : engine_get_json(e, strbuf_str(&path), out, &why);
 	strbuf_release(&path);
 	if (status == 404) {
 		strbuf_release(&why);
@@ -111,7 +125,8 @@ int image_pull(struct engine *e, const char *ref, const struct registry_auth *au
 	engine_query_escape(&path, strbuf_str(&name));
 	strbuf_addstr(&path, "&tag=");
 	engine_query_escape(&path, r.digest ? r.digest : r.tag ? r.tag : "latest");
-	ret = stream_with_auth(e, strbuf_str(&path), auth, fn, ctx, err);
+	if (whole(&name, err) == 0 && whole(&path, err) == 0)
+		ret = stream_with_auth(e, strbuf_str(&path), auth, fn, ctx, err);
 	strbuf_release(&path);
 	strbuf_release(&name);
 	imageref_free(&r);
@@ -132,7 +147,7 @@ int image_tag(struct engine *e, const char *source, const char *repo, const char
 	strbuf_addstr(&path, "&tag=");
 	engine_query_escape(&path, tag);
 	r.path = strbuf_str(&path);
-	status = engine_call(e, &r, err);
+	status = whole(&path, err) < 0 ? -1 : engine_call(e, &r, err);
 	strbuf_release(&path);
 	if (status > 0 && status != 201 && status != 200)
 		return -1;
@@ -150,7 +165,7 @@ int image_push(struct engine *e, const char *repo, const char *tag,
 	path_name(&path, repo);
 	strbuf_addstr(&path, "/push?tag=");
 	engine_query_escape(&path, tag);
-	ret = stream_with_auth(e, strbuf_str(&path), auth, fn, ctx, err);
+	ret = whole(&path, err) < 0 ? -1 : stream_with_auth(e, strbuf_str(&path), auth, fn, ctx, err);
 	strbuf_release(&path);
 	return ret;
 }
@@ -165,7 +180,7 @@ int image_remove(struct engine *e, const char *name, int force, struct strbuf *e
 	path_name(&path, name);
 	strbuf_addf(&path, "?force=%d", force ? 1 : 0);
 	r.path = strbuf_str(&path);
-	status = engine_call(e, &r, &why);
+	status = whole(&path, &why) < 0 ? -1 : engine_call(e, &r, &why);
 	strbuf_release(&path);
 	if (status == 404) {
 		strbuf_release(&why);
@@ -222,7 +237,7 @@ int image_export(struct engine *e, const char *const *names, size_t n,
 		engine_query_escape(&path, names[i]);
 	}
 	r.path = strbuf_str(&path);
-	status = engine_call(e, &r, err);
+	status = whole(&path, err) < 0 ? -1 : engine_call(e, &r, err);
 	strbuf_release(&path);
 	if (status >= 200 && status < 300)
 		return 0;

@@ -70,7 +70,7 @@ int lock_acquire(struct store_lock *l, const char *dir, int wait, struct strbuf 
 	l->fd = -1;
 	if (path_join(&path, dir, LOCK_FILE_NAME) < 0) {
 		strbuf_release(&path);
-		return lock_error(err, dir, "name", ENAMETOOLONG);
+		return lock_error(err, dir, "name", ENOMEM);	/* the cap is far past any path */
 	}
 	fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK,
 		  0644);

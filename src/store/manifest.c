@@ -409,8 +409,10 @@ static int entry_to_json(json_t *obj, const struct manifest_entry *e, struct str
 	if (!services || json_object_set_new(obj, "services", services) < 0)
 		goto oom;
 	for (size_t i = 0; i < e->nservices; i++) {
+		errno = 0;
 		if (json_array_append_new(services, json_string(e->services[i])) < 0) {
-			strbuf_addstr(err, "\"services\" is not valid UTF-8");
+			strbuf_addstr(err, errno == ENOMEM ? "\"services\": out of memory"
+							   : "\"services\" is not valid UTF-8");
 			return -1;
 		}
 	}

@@ -90,7 +90,8 @@ int manifest_dump(const struct manifest *m, struct strbuf *out, struct strbuf *e
 	if (!text)
 		strbuf_addstr(err, "out of memory");
 	else if (strbuf_addstr(out, text) < 0 || strbuf_addch(out, '\n') < 0)
-		strbuf_addstr(err, "manifest too large");
+		strbuf_addstr(err, strlen(text) + 1 > (out->cap ? out->cap : STRBUF_DEFAULT_CAP)
+					   ? "manifest too large" : "out of memory");
 	else
 		r = 0;
 	free(text);

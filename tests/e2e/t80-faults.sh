@@ -42,7 +42,8 @@
 # FAULTS_VERBOSE=1 lists the faults no output mentioned, the unclear
 # reasons and the library crashes; FAULTS_NS="12 345" tries only those N
 # (to replay a failure); FAULTS_RUNS="archive-fresh archive-existing
-# restore" (the default) picks what runs.
+# restore" (the default) picks what runs; FAULTS_SHARD=I/K tries only the N
+# with N mod K = I (tests/fault/sweep runs K such copies side by side).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lib/services.sh"
 
@@ -82,7 +83,6 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/asan"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$T/ubsan"
 dk() { docker -H "$SVC_DOCKER_HOST" "$@"; }
 api() { curl -sf --unix-socket "$SVC/docker.sock" "$@"; }
-image_id() { api "http://engine/images/$1/json" 2>/dev/null | jq -r .Id; }
 
 # Everything the shim may fail lives under $W; stdout and stderr do not.
 W=$T/w
@@ -112,6 +112,7 @@ RBASE=$W/rarch RA=$W/rarch/$ENGINE_ARCH RM=$W/rarch/$ENGINE_ARCH/manifest.json
 archive --output-dir="$RBASE" >"$T/rarch.log" 2>&1 ||
 	{ echo "cannot make the archive to restore from:"; tail -20 "$T/rarch.log"; exit 1; }
 cp "$RM" "$T/rarch.manifest"
+RIDS=$(jq -r '[.images[].docker_id] | unique | join(" ")' "$RM")
 
 # --- running under the shim ------------------------------------------------------------------
 
@@ -144,10 +145,20 @@ trial_ns() {
 		return 0
 	fi
 	if [ "$FULL" = 1 ] || { [ "$1" != malloc ] && [ "$c" -le 300 ]; } || [ "$c" -le "$SAMPLES" ]; then
-		seq 1 "$c"
+		seq 1 "$c" | shard
 		return
 	fi
 	for k in $(seq 0 $((SAMPLES - 1))); do echo $((1 + (c - 1) * k / (SAMPLES - 1))); done | uniq
+}
+
+# shard: the N on stdin that are this shard's (FAULTS_SHARD=I/K: those with
+# N mod K = I), so K copies of this script, each on its own dockerd, share
+# a sweep (tests/fault/sweep).
+shard() {
+	case ${FAULTS_SHARD:-} in
+	'') cat ;;
+	*/*) awk -v i="${FAULTS_SHARD%/*}" -v k="${FAULTS_SHARD#*/}" '$1 % k == i' ;;
+	esac
 }
 
 # why_exit RC: empty when RC is 0, 1 or 2; else what it means.
@@ -216,36 +227,45 @@ sanitizer_report() {
 
 sha_file() { local s; s=$(sha256sum <"$1") && echo "${s%% *}"; }
 
-# manifest_ok MANIFEST: JSON, and every entry has every key, of its type.
-manifest_ok() {
-	jq -e '(.images | type == "array") and all(.images[];
+# manifest_entries MANIFEST: when it is JSON and every entry has every key,
+# of its type, one line per entry on stdout: "file<TAB>size<TAB>sha256<TAB>image".
+# (One jq for the lot: the full sweep runs this 20 000 times.)
+manifest_entries() {
+	jq -er 'if (.images | type == "array") and all(.images[];
 		(.project | type == "string") and (.image | type == "string") and
 		(.action == "pull+save" or .action == "build+save") and (.file | type == "string") and
 		(.size | type == "number") and (.sha256 | test("^[0-9a-f]{64}$")) and
 		(.docker_id | test("^sha256:[0-9a-f]{64}$")) and (.services | type == "array") and
-		(.archived_at | type == "string"))' "$1" >/dev/null 2>&1 ||
+		(.archived_at | type == "string"))
+		then "valid", (.images[] | "\(.file)\t\(.size)\t\(.sha256)\t\(.image)") else "invalid" end' \
+		"$1" 2>/dev/null >"$T/entries" && [ "$(head -1 "$T/entries")" = valid ] ||
 		{ echo "manifest $1 is not valid, or has an incomplete entry:"; head -c 2000 "$1"; return 1; }
+	sed 1d "$T/entries"
 }
 
 # folder_ok DIR [EARLIER [keep-temps]]: DIR (an arch folder) holds only
 # whole work: its manifest's entries all match their files, any archive
 # file no entry names is EARLIER's same file, unchanged, and (unless
-# keep-temps) no temporary is left.
+# keep-temps) no temporary is left. The manifest's images are left in
+# $T/images.
 folder_ok() {
-	local dir=$1 earlier=${2:-} m=$1/manifest.json f file size sha
+	local dir=$1 earlier=${2:-} m=$1/manifest.json f file size sha image
+	local -A named=()
+	: >"$T/images"
 	if [ -e "$m" ]; then
-		manifest_ok "$m" || return 1
-		jq -r '.images[] | "\(.file)\t\(.size)\t\(.sha256)"' "$m" >"$T/entries"
-		while IFS=$'\t' read -r file size sha; do
+		manifest_entries "$m" >"$T/list" || { cat "$T/list"; return 1; }
+		while IFS=$'\t' read -r file size sha image; do
 			f=$dir/$file
 			[ -f "$f" ] || { echo "the manifest names $file, which is not there"; return 1; }
 			[ "$(stat -c %s "$f")" = "$size" ] && [ "$(sha_file "$f")" = "$sha" ] ||
 				{ echo "$file: not the size ($size) or sha256 ($sha) the manifest records"; return 1; }
-		done <"$T/entries"
+			named[$file]=1
+			echo "$image" >>"$T/images"
+		done <"$T/list"
 	fi
 	while read -r f; do
 		file=${f#"$dir"/}
-		[ -e "$m" ] && jq -e --arg f "$file" 'any(.images[]; .file == $f)' "$m" >/dev/null && continue
+		[ -n "${named[$file]:-}" ] && continue
 		[ -n "$earlier" ] && [ -f "$earlier/$file" ] && cmp -s "$f" "$earlier/$file" && continue
 		echo "$file is under its final name, but no manifest entry names it"
 		return 1
@@ -260,12 +280,11 @@ temps_none() {
 	[ -z "$left" ] || { echo "temporaries left: $left"; return 1; }
 }
 
-# complete MANIFEST: every image of the tree is in it.
+# complete: every image of the tree is in the manifest folder_ok read last.
 complete() {
 	local i
 	for i in $IMAGES; do
-		jq -e --arg i "$i" 'any(.images[]; .image == $i)' "$1" >/dev/null ||
-			{ echo "$i is not in $1"; return 1; }
+		grep -qxF -- "$i" "$T/images" || { echo "$i is not in the manifest"; return 1; }
 	done
 }
 
@@ -323,7 +342,7 @@ archive_trial() {
 		# A crash (inside a library) is a kill -9: its temporary stays until the next run.
 		folder_ok "$dir" "$earlier" ${crashed:+keep-temps} || return
 		if [ $rc -eq 0 ]; then
-			complete "$dir/manifest.json" || { echo "(exit 0)"; return; }
+			complete || { echo "(exit 0)"; return; }
 		else
 			run 0 archive --output-dir="$base" || { echo "(the run without the shim)"; return; }
 			! sanitizer_report || return
@@ -353,22 +372,25 @@ trial_exit() {
 # remove_all: the restore archive's images off the engine.
 remove_all() {
 	local id
-	for id in $(jq -r '.images[].docker_id' "$RM"); do
+	for id in $RIDS; do
 		api -X DELETE "http://engine/images/$id?force=1" >/dev/null 2>&1
-		! api "http://engine/images/$id/json" >/dev/null 2>&1 || { echo "cannot remove $id"; return 1; }
 	done
+	api "http://engine/images/json" | jq -e --arg ids "$RIDS" \
+		'[.[].Id] - ($ids | split(" ")) == [.[].Id]' >/dev/null ||
+		{ echo "cannot remove the images of $RM"; return 1; }
 }
 
 # held_right [all]: no image of the restore archive on the engine under
-# another ID than the manifest's; with "all", every one there.
+# another ID than the manifest's; with "all", every one there. (One
+# request and one jq: the full sweep runs this 6 000 times.)
 held_right() {
-	local i want got
-	for i in $IMAGES; do
-		want=$(jq -r --arg i "$i" '.images[] | select(.image == $i) | .docker_id' "$RM")
-		got=$(image_id "$i")
-		[ -z "$got" ] && [ "${1:-}" != all ] && continue
-		[ "$got" = "$want" ] || { echo "the engine holds '$got' as $i, the manifest says '$want'"; return 1; }
-	done
+	api "http://engine/images/json" | jq -r --slurpfile m "$RM" --arg all "${1:-}" '
+		[.[] | .Id as $id | (.RepoTags // [])[] | {key: ., value: $id}] | from_entries as $held
+		| $m[0].images[] | .image as $i | .docker_id as $want | ($held[$i] // "") as $got
+		| select(($got == "" and $all == "all") or ($got != "" and $got != $want))
+		| "the engine holds \"\($got)\" as \($i), the manifest says \($want)"' >"$T/held" ||
+		{ echo "cannot list the engine's images"; return 1; }
+	[ ! -s "$T/held" ] || { cat "$T/held"; return 1; }
 }
 
 restore_trial() {
