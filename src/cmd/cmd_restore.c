@@ -187,14 +187,9 @@ static ssize_t read_unpack(void *ctx, char *buf, size_t n)
 /* The engine's image ID for name, or NULL: not there, or why not known in err. */
 static char *engine_id(struct restore_cmd *o, const char *name, struct strbuf *err)
 {
-	json_t *info = NULL;
-	char *id = NULL;
+	char *id;
 
-	if (image_inspect(&o->engine, name, &info, err) == 1 &&
-	    !(id = xstrdup_or_null(json_string_value(json_object_get(info, "Id")))) &&
-	    json_string_value(json_object_get(info, "Id")))
-		strbuf_addstr(err, "out of memory");
-	json_decref(info);
+	image_id(&o->engine, name, &id, err);
 	return id;
 }
 
@@ -347,51 +342,87 @@ static int already_there(struct restore_cmd *o, const struct manifest_entry *e)
 	return same;
 }
 
+/* What restore_all does with one selected entry, in manifest order. */
+enum step_kind { STEP_LOAD, STEP_SKIP, STEP_NO_SHA };
+
+struct step {
+	const struct manifest_entry *e;
+	enum step_kind kind;
+	size_t load;	/* STEP_LOAD: its index in the load items */
+};
+
+/* One entry's line when it is not loaded. */
+static void say_step(struct restore_cmd *o, const struct step *s)
+{
+	const struct manifest_entry *e = s->e;
+	char size[32];
+
+	if (s->kind == STEP_NO_SHA) {
+		output_line(&o->out, LINE_BAD, "[refused] %s: the manifest records no sha256 "
+			    "for it", e->image);
+		failed(o, e->image, "no sha256 in the manifest; run 'imgvault archive' again");
+		failed_entry(o, e, "no sha256 in the manifest", 0);
+		return;
+	}
+	format_mb(size, sizeof(size), (unsigned long long)e->size);
+	output_line(&o->out, LINE_SKIP, "[skip] %s (already exists, %s)", e->image, size);
+	json_object_set_new(report(o, e, "skipped", 0), "reason", json_string("already exists"));
+	o->skipped++;
+}
+
+/*
+ * Every selected entry: those the engine needs are hashed first (all at
+ * once, on every core), then each entry's line comes in manifest order,
+ * under its project's header.
+ */
 static void restore_all(struct restore_cmd *o)
 {
-	size_t n = manifest_count(&o->manifest), k = 0;
+	size_t n = manifest_count(&o->manifest), k = 0, nsteps = 0;
 	struct load_item *items = calloc(n ? n : 1, sizeof(*items));
+	struct step *steps = calloc(n ? n : 1, sizeof(*steps));
 	const char *project = NULL;
 
-	if (!items) {
+	if (!items || !steps) {
 		failed(o, "restore", "out of memory");
-		return;
+		goto done;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct manifest_entry *e = manifest_at(&o->manifest, i);
-		char size[32];
+		struct step *s = &steps[nsteps];
 
 		if (!selected(o, e->project))
 			continue;
+		nsteps++;
+		s->e = e;
 		if (!*e->sha256) {
-			output_line(&o->out, LINE_BAD, "[refused] %s: the manifest records no sha256 "
-				    "for it", e->image);
-			failed(o, e->image, "no sha256 in the manifest; run 'imgvault archive' again");
-			failed_entry(o, e, "no sha256 in the manifest", 0);
-			continue;
+			s->kind = STEP_NO_SHA;
+		} else if (already_there(o, e)) {
+			s->kind = STEP_SKIP;
+		} else {
+			s->kind = STEP_LOAD;
+			s->load = k;
+			items[k++].e = e;
 		}
-		if (already_there(o, e)) {
-			format_mb(size, sizeof(size), (unsigned long long)e->size);
-			output_line(&o->out, LINE_SKIP, "[skip] %s (already exists, %s)", e->image,
-				    size);
-			json_object_set_new(report(o, e, "skipped", 0), "reason",
-					    json_string("already exists"));
-			o->skipped++;
-			continue;
-		}
-		items[k++].e = e;
 	}
 	o->to_load = k;
 	hash_all(o, items, k);
-	for (size_t i = 0; i < k; i++) {
-		if (!project || strcmp(project, items[i].e->project)) {
-			project = items[i].e->project;
+	for (size_t i = 0; i < nsteps; i++) {
+		const struct step *s = &steps[i];
+
+		if (!project || strcmp(project, s->e->project)) {
+			project = s->e->project;
 			output_line(&o->out, LINE_PLAIN, "=== %s ===", project);
 		}
-		restore_item(o, &items[i]);
-		strbuf_release(&items[i].r.why);
+		if (s->kind != STEP_LOAD) {
+			say_step(o, s);
+			continue;
+		}
+		restore_item(o, &items[s->load]);
+		strbuf_release(&items[s->load].r.why);
 	}
+done:
 	free(items);
+	free(steps);
 }
 
 static int find_folder(struct restore_cmd *o)

@@ -276,12 +276,10 @@ static int file_intact(struct status_cmd *o, const struct manifest_entry *e, str
 static char *engine_id(struct status_cmd *o, const char *name)
 {
 	struct strbuf err = STRBUF_INIT;
-	json_t *info = NULL;
 	char *id = NULL;
 
-	if (o->connected && image_inspect(&o->engine, name, &info, &err) == 1)
-		id = xstrdup_or_null(json_string_value(json_object_get(info, "Id")));
-	json_decref(info);
+	if (o->connected)
+		image_id(&o->engine, name, &id, &err);
 	strbuf_release(&err);
 	return id;
 }

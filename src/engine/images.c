@@ -77,6 +77,27 @@ int image_inspect(struct engine *e, const char *name, json_t **out, struct strbu
 	return status == 200 ? 1 : -1;
 }
 
+int image_id(struct engine *e, const char *name, char **id, struct strbuf *err)
+{
+	json_t *info = NULL;
+	const char *v;
+	int r = image_inspect(e, name, &info, err);
+
+	*id = NULL;
+	if (r == 1) {
+		v = json_string_value(json_object_get(info, "Id"));
+		if (!v) {
+			strbuf_addf(err, "inspecting '%s': the engine names no Id", name);
+			r = -1;
+		} else if (!(*id = strdup(v))) {
+			strbuf_addstr(err, "out of memory");
+			r = -1;
+		}
+	}
+	json_decref(info);
+	return r;
+}
+
 int image_list(struct engine *e, json_t **out, struct strbuf *err)
 {
 	int status = engine_get_json(e, "/images/json", out, err);

@@ -24,6 +24,12 @@ int engine_info_arch(struct engine *e, char **arch, struct strbuf *err);
 /* 1 with *out (owned) when the engine has `name`, 0 when not, -1 on error. */
 int image_inspect(struct engine *e, const char *name, json_t **out, struct strbuf *err);
 
+/*
+ * The ID the engine holds `name` under: 1 with *id (owned), 0 when it does
+ * not have it, -1 on error (err set; "out of memory" included).
+ */
+int image_id(struct engine *e, const char *name, char **id, struct strbuf *err);
+
 /* Every image (GET /images/json) into *out, an array. */
 int image_list(struct engine *e, json_t **out, struct strbuf *err);
 

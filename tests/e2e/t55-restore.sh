@@ -238,6 +238,22 @@ check "a second restore skips each image the engine holds under the manifest's I
 	eval 'run 0 restore --archive-dir=$AD && for i in $IMAGES; do line "[skip] $i (already exists, $(mb_of $i))" || exit 1; done &&
 		lacks "$OUT" ": loaded" && tally 0 4 0 && holds $IMAGES'
 
+# under_headers: each [skip]/[restore] line of $OUT comes under the
+# "=== project ===" header of its manifest entry's project.
+under_headers() {
+	jq -r '.images[] | "\(.image)\t\(.project)"' $M >$T/projects &&
+		awk -F'\t' 'NR == FNR { p[$1] = $2; next }
+			/^=== .* ===$/ { cur = substr($0, 5, length($0) - 8); next }
+			/^\[(skip|restore)\] / { split($0, w, " "); n++
+				if (p[w[2]] != cur) { print "under \"" cur "\": " $0; bad = 1 } }
+			END { exit bad || !n }' $T/projects $OUT
+}
+
+check "skipped and loaded images alike are listed under their project's === header ===" \
+	eval 'api -X DELETE "http://engine/images/$(id_of $M local/app:1)?force=1" >/dev/null &&
+		run 0 restore --archive-dir=$AD && loaded local/app:1 && tally 1 3 0 && under_headers &&
+		run 0 restore --archive-dir=$AD --dry-run && under_headers'
+
 check "--force loads images the engine already holds" \
 	eval 'run 0 restore --archive-dir=$AD --force && loaded $IMAGES && lacks "$OUT" "[skip]" && tally 4 0 0 && holds $IMAGES'
 
