@@ -565,9 +565,6 @@ static int negotiate(struct engine *e, struct strbuf *err)
 		json_decref(v);
 		return -1;
 	}
-	e->version = xstrdup_or_null(json_string_value(json_object_get(v, "Version")));
-	e->os = xstrdup_or_null(json_string_value(json_object_get(v, "Os")));
-	e->arch = xstrdup_or_null(json_string_value(json_object_get(v, "Arch")));
 	json_decref(v);
 	return 0;
 }
@@ -611,9 +608,5 @@ void engine_close(struct engine *e)
 	e->ssh_listener = -1;
 	e->ssh_path = NULL;
 	engine_host_free(&e->host);
-	free(e->version);
-	free(e->os);
-	free(e->arch);
-	e->version = e->os = e->arch = NULL;
 	strbuf_release(&e->header_api);
 }

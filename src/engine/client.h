@@ -35,8 +35,6 @@ struct engine {
 	struct engine_options opt;
 	void *curl;			/* CURL * */
 	char api[16];			/* negotiated, e.g. "1.41" */
-	char *version;			/* the engine's version, e.g. "20.10.24" */
-	char *os, *arch;		/* from /version: "linux", "amd64" */
 	struct sshconn ssh[ENGINE_SSH_SLOTS];
 	unsigned ssh_started;		/* how many ssh processes this run started */
 	int ssh_listener;		/* the private socket curl connects to, or -1 */
