@@ -493,7 +493,10 @@ static void run_job(struct archive_cmd *o, const struct plan_job *j, int *hook_d
 	}
 	/* Never an older image under the name archived as what was just built. */
 	if (built && strcmp(built, id)) {
-		strbuf_addf(&err, "the engine built %.19s, but '%s' is %.19s", built, j->image, id);
+		int w = strncmp(built, id, 19) ? 19 : 80;	/* short IDs, unless they look alike */
+
+		strbuf_addf(&err, "the engine built %.*s, but '%s' is %.*s; run it again",
+			    w, built, j->image, w, id);
 		failed(o, j, action, strbuf_str(&err));
 		goto done;
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../util/fileio.h"
+#include "../util/jsonparse.h"
 
 #define CONFIG_MAX_BYTES ((size_t)4 << 20)
 #define DOCKER_HUB_KEY "https://index.docker.io/v1/"
@@ -57,7 +58,7 @@ static int load_config(const struct host_env *env, json_t **out, struct strbuf *
 		r = 0;
 	} else if (r < 0) {
 		strbuf_addf(err, "'%s': %s", strbuf_str(&path), strbuf_str(&why));
-	} else if (!(*out = json_loadb(text.buf ? text.buf : "", text.len, 0, &jerr))) {
+	} else if (!(*out = json_parse(text.buf ? text.buf : "", text.len, 0, &jerr))) {
 		strbuf_addf(err, "'%s':%d:%d: %s", strbuf_str(&path), jerr.line, jerr.column,
 			    jerr.text);
 		r = -1;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../util/jsonparse.h"
 #include "../util/text.h"
 #include "jsonstream.h"
 
@@ -213,7 +214,7 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
 /* The engine's error body is {"message": "..."}; else its text. */
 static void error_message(struct call *c)
 {
-	json_t *j = json_loadb(c->errbody.buf ? c->errbody.buf : "", c->errbody.len, 0, NULL);
+	json_t *j = json_parse(c->errbody.buf ? c->errbody.buf : "", c->errbody.len, 0, NULL);
 	const char *m = json_string_value(json_object_get(j, "message"));
 	struct strbuf text = STRBUF_INIT;
 
@@ -444,8 +445,7 @@ int engine_get_json(struct engine *e, const char *path, json_t **out, struct str
 
 	*out = NULL;
 	if (status == 200) {
-		errno = 0;	/* jansson tells no failed allocation from bad JSON */
-		*out = json_loadb(c.body.buf ? c.body.buf : "", c.body.len, 0, &jerr);
+		*out = json_parse(c.body.buf ? c.body.buf : "", c.body.len, 0, &jerr);
 		if (!*out && errno == ENOMEM) {
 			strbuf_addf(err, "reading the engine's answer to %s: out of memory", path);
 			status = -1;

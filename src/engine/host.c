@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/jsonparse.h"
 #include "../util/fileio.h"
 #include "../util/path.h"
 
@@ -102,7 +103,7 @@ static int current_context(const struct host_env *env, char **name, struct strbu
 		strbuf_addf(err, "'%s': %s", strbuf_str(&path), strbuf_str(&why));
 		goto done;
 	}
-	root = json_loadb(text.buf ? text.buf : "", text.len, 0, &jerr);
+	root = json_parse(text.buf ? text.buf : "", text.len, 0, &jerr);
 	if (!root) {
 		strbuf_addf(err, "'%s':%d:%d: %s", strbuf_str(&path), jerr.line, jerr.column, jerr.text);
 		r = -1;
@@ -163,7 +164,7 @@ static int load_context(struct engine_host *h, const struct host_env *env, const
 			    name, strbuf_str(&path), strbuf_str(&why));
 		goto done;
 	}
-	root = json_loadb(text.buf ? text.buf : "", text.len, 0, &jerr);
+	root = json_parse(text.buf ? text.buf : "", text.len, 0, &jerr);
 	docker = json_object_get(json_object_get(root, "Endpoints"), "docker");
 	host = json_string_value(json_object_get(docker, "Host"));
 	if (!host || !*host) {

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/jsonparse.h"
+
 static int is_space(char c)
 {
 	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
@@ -51,8 +53,7 @@ static int drain(struct jsonstream *js, struct strbuf *err, int at_end)
 		off += skip;
 		if (skip == left)
 			break;
-		errno = 0;	/* jansson tells no failed allocation from bad JSON */
-		msg = json_loadb(p + skip, left - skip, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &jerr);
+		msg = json_parse(p + skip, left - skip, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &jerr);
 		if (!msg && errno == ENOMEM) {
 			strbuf_addf(err, "reading the engine's messages: out of memory");
 			r = -1;

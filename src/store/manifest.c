@@ -13,6 +13,7 @@
 
 #include "../util/array.h"
 #include "../util/fileio.h"
+#include "../util/jsonparse.h"
 #include "../util/text.h"
 
 const char *const manifest_meta_keys[] = {
@@ -308,8 +309,7 @@ static int parse(struct manifest *m, const char *text, size_t len, const char *n
 	 * Read leniently, numbers are reals: a size past what a JSON integer
 	 * holds (2^63) is then one absurd entry, not a manifest refused whole.
 	 */
-	errno = 0;	/* jansson tells no failed allocation from bad JSON */
-	root = json_loadb(text, len,
+	root = json_parse(text, len,
 			  JSON_REJECT_DUPLICATES | (rejected ? JSON_DECODE_INT_AS_REAL : 0), &je);
 	if (!root && errno == ENOMEM) {
 		error_prefix(err, name);

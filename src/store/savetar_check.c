@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/jsonparse.h"
 #include "../util/text.h"
 #include "savetar_priv.h"
 
@@ -137,7 +138,7 @@ static int check_diff_ids(const struct savetar_read *r, const struct savetar_ima
 
 	if (!savetar_legacy_config_name(img->config, hex) || !cf || !cf->regular)
 		return 0;
-	config = json_loadb(strbuf_str(&cf->config), cf->config.len, 0, &je);
+	config = json_parse(strbuf_str(&cf->config), cf->config.len, 0, &je);
 	if (!config) {
 		json_error(err, img->config, &je);
 		return -1;
@@ -171,7 +172,7 @@ int savetar_check(struct savetar_read *r, struct strbuf *err)
 {
 	struct savetar *st = r->st;
 	json_error_t je;
-	json_t *root = json_loadb(strbuf_str(&r->manifest), r->manifest.len, 0, &je);
+	json_t *root = json_parse(strbuf_str(&r->manifest), r->manifest.len, 0, &je);
 	size_t n;
 	int ret = -1;
 

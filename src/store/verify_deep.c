@@ -28,6 +28,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "../util/jsonparse.h"
 #include "../util/path.h"
 #include "../util/strmap.h"
 #include "../util/text.h"
@@ -866,7 +867,7 @@ static int check_layers(const struct deep *d, json_t *image, struct strbuf *why)
 			    VERIFY_MAX_JSON >> 20);
 		return -1;
 	}
-	if (!(config = json_loadb(d->config.buf, d->config.len, 0, &je))) {
+	if (!(config = json_parse(d->config.buf, d->config.len, 0, &je))) {
 		strbuf_addf(why, "the image config is not valid JSON (line %d: ", je.line);
 		text_quote(why, je.text);
 		strbuf_addch(why, ')');
@@ -904,7 +905,7 @@ static int check_image(const struct deep *d, struct strbuf *why)
 		strbuf_addstr(why, "no manifest.json in the tar (not a docker save stream)");
 		return -1;
 	}
-	root = json_loadb(d->manifest.buf, d->manifest.len, 0, &je);
+	root = json_parse(d->manifest.buf, d->manifest.len, 0, &je);
 	if (!root) {
 		strbuf_addf(why, "docker's manifest.json is not valid JSON (line %d: ", je.line);
 		text_quote(why, je.text);

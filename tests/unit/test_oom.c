@@ -13,6 +13,10 @@
  *                      service, and an image or an error)
  *   engine_host_resolve  -H URLs of each form
  *   layout_base_dir    --output-dir, IMAGE_ARCHIVE_DIR, <root>/.env_<context>
+ *   json_parse         the engine's answers and a manifest: never a document
+ *                      with a string missing a character (plain json_loadb
+ *                      of jansson 2.14 gives one: it drops the character it
+ *                      could not append, and parses on)
  *
  * The allocator is this file's own malloc family, which hands every call
  * to glibc's (__libc_malloc…) and fails the chosen one while armed. Under
@@ -28,6 +32,7 @@
 #include "catalog/catalog.h"
 #include "engine/host.h"
 #include "store/layout.h"
+#include "util/jsonparse.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define OOM_TESTABLE 0
@@ -321,6 +326,51 @@ static void test_base(void **state)
 	sweep_in_folder(r, r->files, 2, base_call);
 }
 
+/* ---- json_parse ---------------------------------------------------------------- */
+
+struct json_row {
+	const char *name;
+	const char *text;
+};
+
+static const struct json_row json_rows[] = {
+	{ "an image inspect answer",
+	  "{\"Id\":\"sha256:2a837c21f13a9e0d3a6c4b2f8e1d5c7a9b0e3f6d2c8a1b4e7f0d3c6a9b2e5f8d1\","
+	  "\"RepoTags\":[\"local/app:1\",\"127.0.0.1:5000/demo/kv:2.1\"],\"Size\":1048576}" },
+	{ "a build stream message", "{\"aux\":{\"ID\":\"sha256:904bd14acbec0123456789abcdef\"}}" },
+	{ "a manifest entry with escapes",
+	  "{\"images\":[{\"project\":\"web\\u00e9\",\"file\":\"web/a_b_1.tar.gz\","
+	  "\"services\":[\"x\",\"y\"],\"size\":1.5e3,\"archived_at\":\"2026-11-27T04:30:00Z\"}]}" },
+};
+
+static int json_call(const void *row, const char *dir, struct strbuf *out, struct strbuf *err,
+		     int *partial)
+{
+	const struct json_row *r = row;
+	json_error_t je;
+	json_t *v = json_parse(r->text, strlen(r->text), 0, &je);
+	int oom = errno == ENOMEM;
+	char *text;
+
+	armed = 0;
+	(void)dir;
+	(void)partial;
+	if (!v) {
+		strbuf_addstr(err, oom ? "out of memory" : je.text);
+		return -1;
+	}
+	text = json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT);
+	strbuf_addstr(out, text ? text : "(cannot dump)");
+	free(text);
+	json_decref(v);
+	return 0;
+}
+
+static void test_json(void **state)
+{
+	sweep_in_folder(*state, NULL, 0, json_call);
+}
+
 int main(void)
 {
 	int failed = TABLE_RUN("catalog_scan with each allocation failing", catalog_rows,
@@ -329,5 +379,6 @@ int main(void)
 	failed += TABLE_RUN("engine_host_resolve with each allocation failing", host_rows,
 			    test_host);
 	failed += TABLE_RUN("layout_base_dir with each allocation failing", base_rows, test_base);
+	failed += TABLE_RUN("json_parse with each allocation failing", json_rows, test_json);
 	return failed;
 }
