@@ -8,6 +8,7 @@
 
 #include "../catalog/catalog.h"
 #include "../catalog/report.h"
+#include "../util/jsonsafe.h"
 #include "../util/text.h"
 #include "common.h"
 
@@ -165,7 +166,7 @@ static int print_json(const struct catalog *c)
 		say_error("out of memory building the JSON output");
 		return -1;
 	}
-	text = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	text = json_text(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	json_decref(j);
 	if (!text) {
 		say_error("out of memory writing the JSON output");

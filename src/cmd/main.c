@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../util/jsonparse.h"
+#include "../util/jsonsafe.h"
 #include "cmd.h"
 
 static const struct command *const commands[] = {
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	const char *base = strrchr(argv0, '/') ? strrchr(argv0, '/') + 1 : argv0;
 	const struct command *c;
 
-	json_parse_init();	/* before any thread uses jansson */
+	json_safe_init();	/* before any thread uses jansson */
 	if (!strncmp(base, "image-", 6)) {
 		c = find_command(base + 6);
 		if (!c)

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../util/jsonsafe.h"
 #include "../util/strbuf.h"
 #include "../util/text.h"
 
@@ -154,7 +155,7 @@ void output_report(struct output *o, const char *command, json_t *top)
 		json_object_update(report, top);
 	json_decref(top);
 	json_object_set(report, "images", o->images ? o->images : json_array());
-	text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	text = json_text(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 	if (text)
 		printf("%s\n", text);
 	free(text);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../util/fileio.h"
-#include "../util/jsonparse.h"
+#include "../util/jsonsafe.h"
 
 #define CONFIG_MAX_BYTES ((size_t)4 << 20)
 #define DOCKER_HUB_KEY "https://index.docker.io/v1/"
@@ -199,7 +199,7 @@ int base64url_encode(const void *data, size_t len, struct strbuf *out)
 
 static int header_of(const char *name, json_t *j, struct strbuf *out)
 {
-	char *text = json_dumps(j, JSON_COMPACT);
+	char *text = json_text(j, JSON_COMPACT);
 	int r;
 
 	if (!text)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../util/fileio.h"
+#include "../util/jsonsafe.h"
 #include "../util/path.h"
 #include "buildctx.h"
 
@@ -170,7 +171,7 @@ static int build_query(const struct build_request *b, const char *dockerfile,
 		engine_query_escape(q, b->target);
 	}
 	if (b->buildargs && json_object_size(b->buildargs)) {
-		char *args = json_dumps(b->buildargs, JSON_COMPACT);
+		char *args = json_text(b->buildargs, JSON_COMPACT);
 
 		if (!args)
 			return -1;

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../util/jsonparse.h"
+#include "../util/jsonsafe.h"
 #include "../util/text.h"
 #include "jsonstream.h"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/jsonparse.h"
+#include "../util/jsonsafe.h"
 #include "../util/fileio.h"
 #include "../util/path.h"
 

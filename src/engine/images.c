@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../catalog/imageref.h"
+#include "../util/jsonsafe.h"
 
 /* An image name in a URL path: '/' and ':' stay, anything unusual is escaped. */
 static void path_name(struct strbuf *out, const char *name)
@@ -226,7 +227,7 @@ int registry_login(struct engine *e, const struct registry_auth *auth, struct st
 	json_object_set_new(j, "password", json_string(auth->password ? auth->password : ""));
 	json_object_set_new(j, "serveraddress",
 			    json_string(auth->serveraddress ? auth->serveraddress : ""));
-	body = json_dumps(j, JSON_COMPACT);
+	body = json_text(j, JSON_COMPACT);
 	json_decref(j);
 	if (!body) {
 		strbuf_addstr(err, "out of memory");

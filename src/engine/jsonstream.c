@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/jsonparse.h"
+#include "../util/jsonsafe.h"
 
 static int is_space(char c)
 {

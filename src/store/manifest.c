@@ -13,7 +13,7 @@
 
 #include "../util/array.h"
 #include "../util/fileio.h"
-#include "../util/jsonparse.h"
+#include "../util/jsonsafe.h"
 #include "../util/text.h"
 
 const char *const manifest_meta_keys[] = {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../codec/atomicfile.h"
+#include "../util/jsonsafe.h"
 
 static int is_one_of(const char *key, const char *const *keys)
 {
@@ -86,7 +87,7 @@ int manifest_dump(const struct manifest *m, struct strbuf *out, struct strbuf *e
 	int r = -1;
 
 	if (root && json_object_set_new(root, "images", images_array(m)) == 0)
-		text = json_dumps(root, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+		text = json_text(root, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	if (!text)
 		strbuf_addstr(err, "out of memory");
 	else if (strbuf_addstr(out, text) < 0 || strbuf_addch(out, '\n') < 0)

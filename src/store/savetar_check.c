@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/jsonparse.h"
+#include "../util/jsonsafe.h"
 #include "../util/text.h"
 #include "savetar_priv.h"
 

@@ -28,7 +28,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "../util/jsonparse.h"
+#include "../util/jsonsafe.h"
 #include "../util/path.h"
 #include "../util/strmap.h"
 #include "../util/text.h"

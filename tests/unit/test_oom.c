@@ -17,6 +17,9 @@
  *                      with a string missing a character (plain json_loadb
  *                      of jansson 2.14 gives one: it drops the character it
  *                      could not append, and parses on)
+ *   json_text          the same documents dumped as the manifest and the
+ *                      reports are: never text missing a key (plain
+ *                      json_dumps drops a key it could not append)
  *
  * The allocator is this file's own malloc family, which hands every call
  * to glibc's (__libc_malloc…) and fails the chosen one while armed. Under
@@ -32,7 +35,7 @@
 #include "catalog/catalog.h"
 #include "engine/host.h"
 #include "store/layout.h"
-#include "util/jsonparse.h"
+#include "util/jsonsafe.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define OOM_TESTABLE 0
@@ -371,6 +374,37 @@ static void test_json(void **state)
 	sweep_in_folder(*state, NULL, 0, json_call);
 }
 
+static int dump_call(const void *row, const char *dir, struct strbuf *out, struct strbuf *err,
+		     int *partial)
+{
+	const struct json_row *r = row;
+	int was = armed;
+	json_t *v;
+	char *text;
+
+	(void)dir;
+	(void)partial;
+	armed = 0;	/* only the dump is under test */
+	v = json_loads(r->text, 0, NULL);
+	assert_non_null(v);
+	armed = was;
+	text = json_text(v, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	armed = 0;
+	json_decref(v);
+	if (!text) {
+		strbuf_addstr(err, errno == ENOMEM ? "out of memory" : "no text, and no reason");
+		return -1;
+	}
+	strbuf_addstr(out, text);
+	free(text);
+	return 0;
+}
+
+static void test_dump(void **state)
+{
+	sweep_in_folder(*state, NULL, 0, dump_call);
+}
+
 int main(void)
 {
 	int failed = TABLE_RUN("catalog_scan with each allocation failing", catalog_rows,
@@ -380,5 +414,6 @@ int main(void)
 			    test_host);
 	failed += TABLE_RUN("layout_base_dir with each allocation failing", base_rows, test_base);
 	failed += TABLE_RUN("json_parse with each allocation failing", json_rows, test_json);
+	failed += TABLE_RUN("json_text with each allocation failing", json_rows, test_dump);
 	return failed;
 }

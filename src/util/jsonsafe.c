@@ -1,8 +1,8 @@
 /*
- * jsonparse: a json_loadb that fails whole when jansson ran out of memory
- * on the way (see jsonparse.h).
+ * jsonsafe: json_loadb and json_dumps that fail whole when jansson ran out
+ * of memory on the way (see jsonsafe.h).
  */
-#include "jsonparse.h"
+#include "jsonsafe.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -27,7 +27,7 @@ static void install(void)
 	json_set_alloc_funcs(counting_malloc, free);
 }
 
-void json_parse_init(void)
+void json_safe_init(void)
 {
 	pthread_once(&installed, install);
 }
@@ -37,9 +37,8 @@ json_t *json_parse(const char *buf, size_t len, size_t flags, json_error_t *erro
 	unsigned long before;
 	json_t *v;
 
-	json_parse_init();
+	json_safe_init();
 	before = failures;
-	errno = 0;
 	v = json_loadb(buf, len, flags, error);
 	if (failures != before) {
 		json_decref(v);
@@ -51,4 +50,20 @@ json_t *json_parse(const char *buf, size_t len, size_t flags, json_error_t *erro
 	if (!v)
 		errno = 0;	/* every allocation succeeded: the text is at fault */
 	return v;
+}
+
+char *json_text(const json_t *json, size_t flags)
+{
+	unsigned long before;
+	char *text;
+
+	json_safe_init();
+	before = failures;
+	text = json_dumps(json, flags);
+	if (failures != before) {
+		free(text);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return text;
 }
