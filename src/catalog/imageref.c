@@ -172,7 +172,9 @@ int imageref_parse(const char *ref, struct imageref *out, struct strbuf *err)
 					imageref_free(out);
 					return fail(err, "invalid registry host");
 				}
-				out->registry = strndup(ref, flen);
+				/* Checked here: a NULL below would become docker.io. */
+				if (!(out->registry = strndup(ref, flen)))
+					goto nomem;
 				path = first + 1;
 			}
 		}

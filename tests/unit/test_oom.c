@@ -13,6 +13,8 @@
  *                      service, and an image or an error)
  *   engine_host_resolve  -H URLs of each form
  *   layout_base_dir    --output-dir, IMAGE_ARCHIVE_DIR, <root>/.env_<context>
+ *   imageref_parse     references with a registry, a port, a digest: never
+ *                      one read as another (a registry dropped for docker.io)
  *   json_parse         the engine's answers and a manifest: never a document
  *                      with a string missing a character (plain json_loadb
  *                      of jansson 2.14 gives one: it drops the character it
@@ -33,6 +35,7 @@
 
 #include "table.h"
 #include "catalog/catalog.h"
+#include "catalog/imageref.h"
 #include "engine/host.h"
 #include "store/layout.h"
 #include "util/jsonsafe.h"
@@ -329,6 +332,42 @@ static void test_base(void **state)
 	sweep_in_folder(r, r->files, 2, base_call);
 }
 
+/* ---- imageref_parse ------------------------------------------------------------ */
+
+struct ref_row {
+	const char *name;
+	const char *ref;
+};
+
+static const struct ref_row ref_rows[] = {
+	{ "a registry with a port", "127.0.0.1:5000/demo/kv:1" },
+	{ "a registry host and a digest",
+	  "registry.example.com/team/app@sha256:2a837c21f13ad1571d0a7fd3397313465e635d558a4577cd8b528aea7ed1e6a4" },
+	{ "a Docker Hub name", "library/busybox:1.36" },
+};
+
+static int ref_call(const void *row, const char *dir, struct strbuf *out, struct strbuf *err,
+		    int *partial)
+{
+	const struct ref_row *r = row;
+	struct imageref ir = { 0 };
+	int ret = imageref_parse(r->ref, &ir, err);
+
+	armed = 0;
+	(void)dir;
+	(void)partial;
+	if (ret == 0)
+		strbuf_addf(out, "%s %s %s %s", ir.registry, ir.path, ir.tag ? ir.tag : "-",
+			    ir.digest ? ir.digest : "-");
+	imageref_free(&ir);
+	return ret;
+}
+
+static void test_ref(void **state)
+{
+	sweep_in_folder(*state, NULL, 0, ref_call);
+}
+
 /* ---- json_parse ---------------------------------------------------------------- */
 
 struct json_row {
@@ -413,6 +452,7 @@ int main(void)
 	failed += TABLE_RUN("engine_host_resolve with each allocation failing", host_rows,
 			    test_host);
 	failed += TABLE_RUN("layout_base_dir with each allocation failing", base_rows, test_base);
+	failed += TABLE_RUN("imageref_parse with each allocation failing", ref_rows, test_ref);
 	failed += TABLE_RUN("json_parse with each allocation failing", json_rows, test_json);
 	failed += TABLE_RUN("json_text with each allocation failing", json_rows, test_dump);
 	return failed;
