@@ -77,9 +77,11 @@ int archive_scan(struct archive_cmd *o)
 	char *ctx = context_name(&o->env, o->host);
 	struct layout_base_in in = { .output_dir = o->output_dir, .env = getenv("IMAGE_ARCHIVE_DIR"),
 				     .root = strbuf_str(&o->root_dir), .context = ctx };
-	int code = scan_tree("archive", &t, &o->catalog, &o->plan);
+	int code = ctx ? scan_tree("archive", &t, &o->catalog, &o->plan) : EXIT_USAGE;
 
-	if (code == EXIT_OK && layout_base_dir(&in, &o->base_dir, &err) < 0) {
+	if (!ctx)
+		say_error("out of memory");
+	else if (code == EXIT_OK && layout_base_dir(&in, &o->base_dir, &err) < 0) {
 		say_error("archive folder: %s", strbuf_str(&err));
 		code = EXIT_USAGE;
 	}

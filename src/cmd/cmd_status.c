@@ -100,6 +100,10 @@ static int find_arch_dir(struct status_cmd *o)
 	}
 	context = context_name(&o->env, o->host);
 	in.context = context;
+	if (!context) {
+		strbuf_addstr(&err, "out of memory");
+		goto fail;
+	}
 	if (layout_base_dir(&in, &base, &err) < 0)
 		goto fail;
 	if (o->connected && engine_info_arch(&o->engine, &arch, &err) < 0) {

@@ -134,7 +134,9 @@ static int default_arch_dir(struct verify_cmd *o, const struct cmd_context *ctx)
 	in.context = context;
 	resolve_root(ctx, o->root, &root);
 	in.root = strbuf_str(&root);
-	if (layout_base_dir(&in, &base, &err) < 0 || uname(&u) < 0 ||
+	if (!context)
+		strbuf_addstr(&err, "out of memory");
+	if (!context || layout_base_dir(&in, &base, &err) < 0 || uname(&u) < 0 ||
 	    layout_arch_dir(strbuf_str(&base), u.machine, &o->arch_dir, &err) < 0) {
 		say_error("archive folder: %s", err.len ? strbuf_str(&err) : strerror(errno));
 		goto out;

@@ -239,9 +239,11 @@ char *context_name(const struct host_env *env, const char *flag)
 	struct strbuf err = STRBUF_INIT;
 	char *name = NULL;
 
-	if (engine_host_resolve(&h, flag, env, &err) == 0 && h.context)
-		name = strdup(h.context);
+	if (engine_host_resolve(&h, flag, env, &err) == 0)
+		name = strdup(h.context ? h.context : "default");
+	else
+		name = strdup("default");
 	engine_host_free(&h);
 	strbuf_release(&err);
-	return name ? name : strdup("default");
+	return name;
 }

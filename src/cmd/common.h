@@ -62,7 +62,7 @@ int scan_tree(const char *command, const struct tree_scan *t, struct catalog *c,
  * The docker context the engine would be chosen from (-H flag or NULL,
  * then DOCKER_HOST, DOCKER_CONTEXT, the config's current context), for
  * <root>/.env_<context>, without reaching the engine; "default" when none.
- * Owned by the caller.
+ * Owned by the caller; NULL when out of memory (never "default" for another).
  */
 char *context_name(const struct host_env *env, const char *flag);
 
