@@ -157,7 +157,9 @@ enum verify_status verify_resolve(const char *arch_real, const char *file, struc
 		return VERIFY_CORRUPT;
 	}
 	if (path_join(&full, arch_real, file) < 0) {
-		strbuf_addstr(why, "path too long");
+		/* 64 MiB of path is not a real case: the allocation failed. */
+		strbuf_addstr(why, strlen(arch_real) + strlen(file) + 2 > STRBUF_DEFAULT_CAP
+					   ? "path too long" : "out of memory");
 		strbuf_release(&full);
 		return VERIFY_CORRUPT;
 	}
