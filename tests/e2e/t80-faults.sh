@@ -296,6 +296,25 @@ frame_objects() {
 		grep -vxE 'failshim\.so|libc\.so\.6|ld-linux.*|linux-vdso.*' || true
 }
 
+# alloc_caller LOG: the object that asked for the failed allocation: the
+# first frame of the shim's backtrace past the shim, libc, the loader and
+# imgvault's counting allocator for jansson (counting_malloc in
+# src/util/jsonsafe.c, through which jansson makes every allocation).
+alloc_caller() {
+	local frame obj off
+	sed -n '/failing /,/crashed with signal/p' "$1" | sed '1d;$d' | while read -r frame; do
+		obj=$(printf '%s\n' "$frame" | frame_objects)
+		[ -n "$obj" ] || continue
+		if [ "$obj" = "$(basename "$IMGVAULT")" ]; then
+			off=$(printf '%s\n' "$frame" | sed -n 's/.*(+\(0x[0-9a-f]*\)).*/\1/p')
+			[ -n "$off" ] && [ "$(addr2line -f -e "$IMGVAULT" "$off" | head -1)" = counting_malloc ] &&
+				continue
+		fi
+		echo "$obj"
+		break
+	done
+}
+
 # library_crash RC: the run was killed by signal RC-128; 0 (tolerated) when
 # a library broke on the allocation failure it was handed (the failed
 # allocation was the library's own, and the crash is not in imgvault's code:
@@ -308,7 +327,7 @@ library_crash() {
 	grep -q 'crashed with signal' "$log" 2>/dev/null ||
 		{ echo "killed by signal $((rc - 128)) (no backtrace)"; return 1; }
 	top=$(sed -n '/crashed with signal/,$p' "$log" | sed 1d | frame_objects | head -1)
-	caller=$(sed -n '/failing /,/crashed with signal/p' "$log" | sed '1d;$d' | frame_objects | head -1)
+	caller=$(alloc_caller "$log")
 	grep -qE '^(malloc|free|realloc|malloc_consolidate|munmap_chunk)\(\)|double free|corrupted ' \
 		"$T/f.err" && heap=" (the heap was found corrupt)"
 	if [ "$top" = "$(basename "$IMGVAULT")" ] && [ -z "$heap" ]; then
