@@ -383,6 +383,7 @@ static void restore_all(struct restore_cmd *o)
 	const char *project = NULL;
 
 	if (!items || !steps) {
+		say_error("restore: out of memory; nothing was loaded");
 		failed(o, "restore", "out of memory");
 		goto done;
 	}
