@@ -184,15 +184,6 @@ static ssize_t read_unpack(void *ctx, char *buf, size_t n)
 	return got;
 }
 
-/* The engine's image ID for name, or NULL: not there, or why not known in err. */
-static char *engine_id(struct restore_cmd *o, const char *name, struct strbuf *err)
-{
-	char *id;
-
-	image_id(&o->engine, name, &id, err);
-	return id;
-}
-
 /* Stream the verified file into the engine; then check what it holds. */
 static int load(struct restore_cmd *o, const struct manifest_entry *e, const char *path,
 		struct strbuf *err)
@@ -230,7 +221,7 @@ static int load(struct restore_cmd *o, const struct manifest_entry *e, const cha
 		}
 		goto done;
 	}
-	id = engine_id(o, e->image, &why);
+	image_id(&o->engine, e->image, &id, &why);
 	if (!id && why.len)
 		strbuf_addf(err, "after loading, %s", strbuf_str(&why));
 	else if (!id)
@@ -335,7 +326,7 @@ static int already_there(struct restore_cmd *o, const struct manifest_entry *e)
 
 	if (o->force)
 		return 0;
-	id = engine_id(o, e->image, &ignored);
+	image_id(&o->engine, e->image, &id, &ignored);
 	same = id && !strcmp(id, e->docker_id);
 	free(id);
 	strbuf_release(&ignored);
