@@ -129,9 +129,9 @@ static ssize_t read_plain(struct unpack *u, char *buf, size_t n)
 
 static ssize_t read_gzip(struct unpack *u, char *buf, size_t n)
 {
-	for (;;) {
-		int r;
+	int r = Z_OK;
 
+	for (;;) {
 		if (fill(u) < 0)
 			return -1;
 		if (!u->member_open) {
@@ -140,7 +140,7 @@ static ssize_t read_gzip(struct unpack *u, char *buf, size_t n)
 				u->done = 1;
 				return 0;
 			}
-			if (inflateReset(&u->z) != Z_OK)
+			if ((r = inflateReset(&u->z)) != Z_OK)
 				break;
 			u->member_open = 1;
 		}
@@ -161,8 +161,13 @@ static ssize_t read_gzip(struct unpack *u, char *buf, size_t n)
 		if ((char *)u->z.next_out > buf)
 			return (char *)u->z.next_out - buf;
 	}
-	snprintf(u->error, sizeof(u->error), "'%s': corrupt gzip data (%s)", u->path,
-		 u->z.msg ? u->z.msg : "inflate failed");
+	/* zlib allocates its window on the first inflate: that can fail. */
+	if (r == Z_MEM_ERROR)
+		snprintf(u->error, sizeof(u->error), "'%s': out of memory to decompress it",
+			 u->path);
+	else
+		snprintf(u->error, sizeof(u->error), "'%s': corrupt gzip data (%s)", u->path,
+			 u->z.msg ? u->z.msg : "inflate failed");
 	return -1;
 }
 

@@ -165,7 +165,10 @@ enum verify_status verify_resolve(const char *arch_real, const char *file, struc
 	}
 	real = realpath(full.buf, NULL);
 	if (real && inside(real, arch_real)) {
-		strbuf_addstr(out, real);
+		if (strbuf_addstr(out, real) < 0) {
+			strbuf_addstr(why, "out of memory");
+			st = VERIFY_CORRUPT;
+		}
 	} else if (real) {
 		st = outside(real, why);
 	} else if (errno == ENOENT || errno == ENOTDIR) {
@@ -209,9 +212,18 @@ static int hash_fd(int fd, unsigned char *buf, size_t bufsize, const struct veri
 	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
 		unsigned long e = ERR_get_error();
 
-		strbuf_addf(why, "sha256 failed: %s", !md ? "out of memory"
-			    : e && ERR_reason_error_string(e) ? ERR_reason_error_string(e)
-			    : "OpenSSL gave no reason (out of memory?)");
+		/*
+		 * SHA-256 is built into OpenSSL's default provider: failing to
+		 * start it means OpenSSL could not set itself up, in practice
+		 * for lack of memory, whatever reason it records ("unsupported"
+		 * when the provider could not be loaded, "internal error", …).
+		 */
+		if (!md || !e || !ERR_reason_error_string(e))
+			strbuf_addstr(why, "sha256 could not start: out of memory");
+		else
+			strbuf_addf(why, "sha256 could not start (OpenSSL: %s; out of memory?)",
+				    ERR_reason_error_string(e));
+		ERR_clear_error();
 		goto out;
 	}
 	for (;;) {

@@ -108,7 +108,10 @@ static int gz_step(struct unz *u, const unsigned char *in, size_t len, size_t *p
 	*made = (size_t)(u->zs.next_out - out);
 	if (rc == Z_STREAM_END)
 		u->in_frame = 0;
-	else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+	else if (rc == Z_MEM_ERROR) {
+		strbuf_addstr(why, "out of memory to decompress it");
+		return -1;
+	} else if (rc != Z_OK && rc != Z_BUF_ERROR) {
 		if (u->frames > 1 && u->zs.total_out == 0)
 			strbuf_addstr(why, "data that is not gzip follows the gzip stream");
 		else

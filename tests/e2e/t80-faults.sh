@@ -43,7 +43,8 @@
 # reasons and the library crashes; FAULTS_NS="12 345" tries only those N
 # (to replay a failure); FAULTS_RUNS="archive-fresh archive-existing
 # restore" (the default) picks what runs; FAULTS_SHARD=I/K tries only the N
-# with N mod K = I (tests/fault/sweep runs K such copies side by side).
+# with N mod K = I (tests/fault/sweep runs K such copies side by side);
+# FAULTS_CRASH_LOGS=DIR keeps the shim's log of every crash there.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lib/services.sh"
 
@@ -376,6 +377,8 @@ trial_exit() {
 	local kind=$1 n=$2 rc=$3 why
 	why=$(why_exit "$rc")
 	if [ -n "$why" ]; then
+		[ "$rc" -le 128 ] || [ -z "${FAULTS_CRASH_LOGS:-}" ] ||
+			cp "$T/shim.log" "$FAULTS_CRASH_LOGS/$kind.$n.log" 2>/dev/null || true
 		if [ "$kind" = malloc ] && [ "$rc" -gt 128 ] && why=$(library_crash "$rc"); then
 			echo "$kind N=$n: $why" >>"$T/libcrash"
 			return 0

@@ -57,8 +57,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 enum kind { K_NONE, K_WRITE, K_FSYNC, K_RENAME, K_OPEN, K_MALLOC };
@@ -107,6 +109,8 @@ static int (*real_posix_memalign)(void **, size_t, size_t);
 static void *(*real_aligned_alloc)(size_t, size_t);
 static void *(*real_memalign)(size_t, size_t);
 static void (*real_exit)(int);
+static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
+				  void *);
 
 /* dlsym under the guard: a calloc it makes comes from the bootstrap buffer. */
 static void *next_sym(const char *name)
@@ -666,23 +670,115 @@ static int program_matches(void)
  * program's own code from one inside a library that mishandled the
  * failure it was given. Then the signal takes its course.
  */
-static void on_crash(int sig)
+static void on_crash(int sig, siginfo_t *info, void *context)
 {
-	char line[128];
+	static atomic_long first;	/* the thread logging the first crash */
+	long me = (long)gettid(), none = 0;
+	char line[160];
 	void *frames[64];
+#ifdef REG_RIP
+	void *pc = (void *)((ucontext_t *)context)->uc_mcontext.gregs[REG_RIP];
+	void *sp = (void *)((ucontext_t *)context)->uc_mcontext.gregs[REG_RSP];
+#else
+	void *pc = NULL, *sp = NULL;
+
+	(void)context;
+#endif
 	int fd = real_open ? real_open(log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
 			   : -1;
 
 	in_shim++;
-	if (fd >= 0) {
-		snprintf(line, sizeof(line), "failshim: pid %ld: crashed with signal %d\n",
-			 (long)getpid(), sig);
+	if (!atomic_compare_exchange_strong(&first, &none, me)) {
+		if (none == me) {
+			/* The unwinder itself crashed on what the first crash left. */
+			if (fd >= 0)
+				say(fd, "failshim: the backtrace crashed too\n");
+		} else {
+			/* Another thread: let the first finish its log, then die. */
+			if (fd >= 0) {
+				snprintf(line, sizeof(line),
+					 "failshim: thread %ld crashed too, with signal %d\n", me, sig);
+				say(fd, line);
+				close(fd);
+			}
+			sleep(5);
+			fd = -1;
+		}
+	} else if (fd >= 0) {
+		snprintf(line, sizeof(line),
+			 "failshim: pid %ld: crashed with signal %d in thread %ld\n"
+			 "failshim: fault address %p, sp %p, pc%s\n",
+			 (long)getpid(), sig, me, info->si_addr, sp, pc ? ":" : " unknown");
 		say(fd, line);
+		/* Where it stopped first: the stack past it may not unwind. */
+		if (pc)
+			backtrace_symbols_fd(&pc, 1, fd);
 		backtrace_symbols_fd(frames, backtrace(frames, 64), fd);
-		close(fd);
 	}
+	if (fd >= 0)
+		close(fd);
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+/*
+ * A crash from a stack overflow cannot run its handler on the stack that
+ * overflowed, so each thread gets an alternate signal stack: the main
+ * thread here, every other one as it starts (pthread_create below). The
+ * stacks are mapped, not allocated, so they never count as a malloc, and
+ * a thread's is left mapped when it ends: a test run starts a handful.
+ */
+enum { ALT_STACK_SIZE = 256 * 1024 };
+static int catching;
+
+static void give_alt_stack(void)
+{
+	stack_t ss;
+	void *p = mmap(NULL, ALT_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_sp = p;
+	ss.ss_size = ALT_STACK_SIZE;
+	if (sigaltstack(&ss, NULL) != 0)
+		munmap(p, ALT_STACK_SIZE);
+}
+
+struct thread_start {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+static void *start_on_alt_stack(void *p)
+{
+	struct thread_start start = *(struct thread_start *)p;
+
+	munmap(p, sizeof(start));
+	give_alt_stack();
+	return start.fn(start.arg);
+}
+
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	struct thread_start *start;
+	int rc;
+
+	if (!real_pthread_create)
+		RESOLVE(pthread_create);
+	if (!catching)
+		return real_pthread_create(thread, attr, fn, arg);
+	start = mmap(NULL, sizeof(*start), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		     0);
+	if (start == MAP_FAILED)
+		return real_pthread_create(thread, attr, fn, arg);
+	start->fn = fn;
+	start->arg = arg;
+	rc = real_pthread_create(thread, attr, start_on_alt_stack, start);
+	if (rc != 0)
+		munmap(start, sizeof(*start));
+	return rc;
 }
 
 static void catch_crashes(void)
@@ -690,9 +786,11 @@ static void catch_crashes(void)
 	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 	struct sigaction sa;
 
+	give_alt_stack();
+	catching = 1;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_crash;
-	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	sa.sa_sigaction = on_crash;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
 }
@@ -729,6 +827,7 @@ __attribute__((constructor)) static void failshim_init(void)
 	RESOLVE(aligned_alloc);
 	RESOLVE(memalign);
 	RESOLVE(exit);
+	RESOLVE(pthread_create);
 	in_shim--;
 	malloc_ready();
 	in_shim++;

@@ -22,22 +22,34 @@
  *   json_text          the same documents dumped as the manifest and the
  *                      reports are: never text missing a key (plain
  *                      json_dumps drops a key it could not append)
+ *   unpack             a gzip and a zstd archive read back: never data
+ *                      called corrupt when zlib could not allocate its
+ *                      window
+ *   verify_resolve     a manifest entry's file, there or not: never one
+ *                      that is there called missing (an empty resolved
+ *                      path once made restore say "[missing]")
  *
  * The allocator is this file's own malloc family, which hands every call
  * to glibc's (__libc_malloc…) and fails the chosen one while armed. Under
  * AddressSanitizer, whose allocator cannot be replaced, the tests skip.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "table.h"
 #include "catalog/catalog.h"
 #include "catalog/imageref.h"
+#include "codec/unpack.h"
 #include "engine/host.h"
 #include "store/layout.h"
+#include "store/verify.h"
 #include "util/jsonsafe.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -444,6 +456,152 @@ static void test_dump(void **state)
 	sweep_in_folder(*state, NULL, 0, dump_call);
 }
 
+/* ---- verify_resolve ----------------------------------------------------------- */
+
+struct resolve_row {
+	const char *name;
+	const char *file;	/* the manifest's "file" */
+	struct file files[2];	/* under the archive folder */
+};
+
+static const struct resolve_row resolve_rows[] = {
+	{ "a file that is there", "app/local_app_1.tar.gz",
+	  { { "app/local_app_1.tar.gz", "x" } } },
+	{ "a file that is not there", "app/local_app_2.tar.gz",
+	  { { "app/local_app_1.tar.gz", "x" } } },
+	{ "a project folder that is not there", "kv/kv_1.tar.zst", { { "app/a.tar.gz", "x" } } },
+};
+
+static int resolve_call(const void *row, const char *dir, struct strbuf *out, struct strbuf *err,
+			int *partial)
+{
+	static const char *const names[] = { [VERIFY_OK] = "ok", [VERIFY_MISSING] = "missing" };
+	const struct resolve_row *r = row;
+	struct strbuf got = STRBUF_INIT, why = STRBUF_INIT;
+	int was = armed;
+	char real[PATH_MAX];
+	enum verify_status st;
+
+	(void)partial;
+	armed = 0;
+	assert_non_null(realpath(dir, real));
+	armed = was;
+	st = verify_resolve(real, r->file, &got, &why);
+	armed = 0;
+	if (st != VERIFY_OK && st != VERIFY_MISSING) {
+		strbuf_addstr(err, strbuf_str(&why));
+		strbuf_release(&got);
+		strbuf_release(&why);
+		return -1;
+	}
+	/* The resolved path names the temporary folder: compare what follows it. */
+	strbuf_addf(out, "%s '%s'", names[st],
+		    strncmp(strbuf_str(&got), real, strlen(real)) ? strbuf_str(&got)
+		    : strbuf_str(&got) + strlen(real));
+	strbuf_release(&got);
+	strbuf_release(&why);
+	return 0;
+}
+
+static void test_resolve(void **state)
+{
+	const struct resolve_row *r = *state;
+
+	sweep_in_folder(r, r->files, 2, resolve_call);
+}
+
+/* ---- unpack ------------------------------------------------------------------- */
+
+struct unpack_row {
+	const char *name;
+	int zstd;		/* else gzip */
+	int lines;		/* of text the archive holds: more than one read's worth */
+};
+
+static const struct unpack_row unpack_rows[] = {
+	{ "a gzip archive", 0, 20000 },
+	{ "a zstd archive", 1, 20000 },
+};
+
+/* The row's archive in dir, made once, with the allocator disarmed. */
+static void write_archive(const struct unpack_row *r, const char *path)
+{
+	struct strbuf text = STRBUF_INIT;
+	FILE *f;
+
+	if (access(path, F_OK) == 0)
+		return;
+	/* Lines that do not repeat soon, so the stream refers back across reads. */
+	for (int i = 0; i < r->lines; i++)
+		strbuf_addf(&text, "line %d\n", (int)((long)i * 7919 % 100003));
+	if (r->zstd) {
+		size_t cap = ZSTD_compressBound(text.len), n;
+		char *out = malloc(cap);
+
+		assert_non_null(out);
+		n = ZSTD_compress(out, cap, text.buf, text.len, 3);
+		assert_false(ZSTD_isError(n));
+		f = fopen(path, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(out, 1, n, f), n);
+		assert_int_equal(fclose(f), 0);
+		free(out);
+	} else {
+		gzFile gz = gzopen(path, "wb");
+
+		assert_non_null(gz);
+		assert_int_equal(gzwrite(gz, text.buf, (unsigned)text.len), (int)text.len);
+		assert_int_equal(gzclose(gz), Z_OK);
+	}
+	strbuf_release(&text);
+}
+
+static int unpack_call(const void *row, const char *dir, struct strbuf *out, struct strbuf *err,
+		       int *partial)
+{
+	const struct unpack_row *r = row;
+	struct strbuf path = STRBUF_INIT, got = STRBUF_INIT;
+	int was = armed, ret = 0;
+	struct unpack *u;
+	char buf[4096];
+	ssize_t n;
+
+	(void)partial;
+	armed = 0;
+	strbuf_addf(&path, "%s/a.tar.%s", dir, r->zstd ? "zst" : "gz");
+	write_archive(r, path.buf);
+	armed = was;
+	u = unpack_open(path.buf, err);
+	if (!u)
+		ret = -1;
+	while (u && (n = unpack_read(u, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			strbuf_addstr(err, unpack_error(u));
+			ret = -1;
+			break;
+		}
+		armed = 0;	/* only unpack is under test */
+		strbuf_add(&got, buf, (size_t)n);
+		armed = was;
+	}
+	unpack_close(u);
+	armed = 0;
+	if (ret == 0)
+		strbuf_addstr(out, strbuf_str(&got));
+	/* An archive this small is never really damaged: only memory can fail. */
+	if (ret < 0 && !strstr(strbuf_str(err), "memory"))
+		fail_msg("allocation %ld failed, and the reason does not say so: %s", fail_at,
+			 strbuf_str(err));
+	strbuf_release(&path);
+	strbuf_release(&got);
+	return ret;
+}
+
+static void test_unpack(void **state)
+{
+	sweep_in_folder(*state, NULL, 0, unpack_call);
+}
+
 int main(void)
 {
 	int failed = TABLE_RUN("catalog_scan with each allocation failing", catalog_rows,
@@ -455,5 +613,8 @@ int main(void)
 	failed += TABLE_RUN("imageref_parse with each allocation failing", ref_rows, test_ref);
 	failed += TABLE_RUN("json_parse with each allocation failing", json_rows, test_json);
 	failed += TABLE_RUN("json_text with each allocation failing", json_rows, test_dump);
+	failed += TABLE_RUN("unpack with each allocation failing", unpack_rows, test_unpack);
+	failed += TABLE_RUN("verify_resolve with each allocation failing", resolve_rows,
+			    test_resolve);
 	return failed;
 }
