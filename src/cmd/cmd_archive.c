@@ -451,6 +451,49 @@ static void skip_job(struct archive_cmd *o, const struct plan_job *j,
 	}
 }
 
+/*
+ * Whether another entry of the manifest already names the file j would
+ * be written to: the file name keeps only [A-Za-z0-9_.-] of the image's
+ * name, so "my/app:1" and "my_app:1" (or projects "a b" and "a_b") meet
+ * in one file, and writing the second would destroy the first's archive.
+ * 1 with err saying so, 0 when free, -1 with err set on layout's errors.
+ */
+static int file_taken(struct archive_cmd *o, const struct plan_job *j,
+		      const struct manifest_entry *old, struct strbuf *err)
+{
+	struct strbuf rel = STRBUF_INIT;
+	int ret = 0;
+
+	if (layout_rel_path(j->project, j->image, o->codec, &rel, err) < 0) {
+		strbuf_release(&rel);
+		return -1;
+	}
+	/* Its own entry names the file already: any other that does is the wrong one. */
+	if (old && !strcmp(old->file, strbuf_str(&rel))) {
+		strbuf_release(&rel);
+		return 0;
+	}
+	for (size_t i = 0; i < manifest_count(&o->manifest) && !ret; i++) {
+		const struct manifest_entry *e = manifest_at(&o->manifest, i);
+
+		if (strcmp(e->file, strbuf_str(&rel)))
+			continue;
+		strbuf_addf(err, "its file '%s' already holds '", strbuf_str(&rel));
+		text_quote(err, e->image);
+		strbuf_addstr(err, "' (project '");
+		text_quote(err, e->project);
+		if (strcmp(e->image, j->image))
+			strbuf_addstr(err, "'): the names differ only where a file name has '_'; "
+				      "tag one of them differently");
+		else
+			strbuf_addstr(err, "'): the project names differ only where a folder name "
+				      "has '_'; rename one project's folder");
+		ret = 1;
+	}
+	strbuf_release(&rel);
+	return ret;
+}
+
 static void run_job(struct archive_cmd *o, const struct plan_job *j, int *hook_done)
 {
 	const char *action = j->build ? MANIFEST_ACTION_BUILD : MANIFEST_ACTION_PULL;
@@ -461,6 +504,10 @@ static void run_job(struct archive_cmd *o, const struct plan_job *j, int *hook_d
 	char *id = NULL, *built = NULL;
 
 	o->job_start = output_clock();
+	if (file_taken(o, j, old, &err) != 0) {
+		failed(o, j, action, strbuf_str(&err));
+		goto done;
+	}
 	if (should_skip(o, j, old, &note)) {
 		skip_job(o, j, old, alias);
 		drop_other_codec(o, j);

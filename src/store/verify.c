@@ -454,6 +454,7 @@ int verify_find_orphans(const char *arch_dir, const struct manifest *m,
 
 struct job {
 	const struct manifest_entry *e;
+	const struct manifest_entry *first;	/* an earlier entry naming the same file */
 	struct verify_result r;
 	int done;		/* under mu */
 };
@@ -466,6 +467,50 @@ struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t done;
 };
+
+/*
+ * A second entry naming a file already named: imgvault writes one image
+ * per file, so the file cannot hold both (the earlier entry checks it).
+ * Restore would load it and find its image missing afterwards.
+ */
+static void shared_file(struct job *j)
+{
+	j->r.file = j->e->file;
+	j->r.entry = j->e;
+	j->r.status = VERIFY_CORRUPT;
+	strbuf_addstr(&j->r.why, "the entry for '");
+	text_quote(&j->r.why, j->e->image);
+	strbuf_addstr(&j->r.why, "' names the file of '");
+	text_quote(&j->r.why, j->first->image);
+	strbuf_addstr(&j->r.why, "' (project '");
+	text_quote(&j->r.why, j->first->project);
+	strbuf_addstr(&j->r.why, "'), but one file holds one image (run 'imgvault archive "
+		      "--rebuild-manifest' to list what the files hold); not read");
+}
+
+/* Point each job whose file an earlier entry of m names at that entry. -1: out of memory. */
+static int find_shared(const struct manifest *m, struct pool *p)
+{
+	struct strmap files = STRMAP_INIT;
+	struct strmap_item *it;
+	int ret = 0;
+
+	for (size_t i = 0; i < manifest_count(m) && !ret; i++) {
+		const struct manifest_entry *e = manifest_at(m, i);
+
+		if (!(it = strmap_put(&files, e->file, strlen(e->file))))
+			ret = -1;
+		else if (!it->value)
+			it->value = (void *)e;
+	}
+	for (size_t i = 0; i < p->n && !ret; i++) {
+		it = strmap_find(&files, p->jobs[i].e->file, strlen(p->jobs[i].e->file));
+		if (it && it->value != p->jobs[i].e)
+			p->jobs[i].first = it->value;
+	}
+	strmap_free(&files, NULL);
+	return ret;
+}
 
 static void *worker(void *arg)
 {
@@ -480,7 +525,9 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (i >= p->n)
 			break;
-		if (buf) {
+		if (p->jobs[i].first) {
+			shared_file(&p->jobs[i]);
+		} else if (buf) {
 			verify_entry(p->arch_real, p->jobs[i].e, p->deep, buf, HASH_BLOCK,
 				     &p->jobs[i].r);
 		} else {
@@ -615,6 +662,10 @@ int verify_run(const char *arch_dir, const struct manifest *m, const struct veri
 			p.jobs[p.n].r.bytes_ctx = opts->bytes_ctx;
 			p.jobs[p.n++].e = e;
 		}
+	}
+	if (find_shared(m, &p) < 0) {
+		strbuf_addstr(err, "out of memory");
+		goto out;
 	}
 	/* jansson seeds its hash function once; do it before any thread parses JSON. */
 	json_object_seed(0);

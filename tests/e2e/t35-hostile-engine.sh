@@ -14,7 +14,8 @@
 #     checksummed);
 #   - manifests: "file" with ../ or absolute, a project folder symlinked
 #     out, an old entry's file through a symlinked folder, a symlinked arch
-#     folder, the same entry twice, the same file twice, sizes of 1e30,
+#     folder, the same entry twice, the same file twice, two images whose
+#     names make one file name, sizes of 1e30,
 #     2^63, -1 and 1.5, JSON nested 100,000 deep, 40,000 entries, a 50 MB
 #     and a 70 MB manifest: each refused or handled by restore, verify,
 #     status and archive (which refuses an invalid manifest with exit 2,
@@ -413,12 +414,36 @@ check "the same project and image twice: restore and verify refuse the repeat, s
 		run 0 iv status --root=$NAMES --project=good --output-dir=$B --no-engine && has "$ERR" "repeats images[1]" &&
 		archive_refuses'
 
-check "the same file for two images: restore loads it for its own and fails the other naming both; verify and archive leave the file alone" \
+check "the same file for two images: restore loads it for its own and fails the other naming both; verify calls the second entry CORRUPT; archive leaves the file alone" \
 	eval 'copy dupfile && edit ".images += [.images[1] | .image = \"local/twin:1\"]" &&
 		remove_all && run 1 iv restore --archive-dir=$C && line "Restored: 3 images" && holds $IMAGES &&
 		has "$OUT" "[restore] local/twin:1: failed: after loading, the engine has no image '"'"'local/twin:1'"'"' (the archive names local/app:1)" &&
-		run 0 iv verify --archive-dir=$C && run 0 iv archive --root=$NAMES --project=good --output-dir=$B &&
+		run 1 iv verify --archive-dir=$C && line "Checked: 4, ok: 3, mismatched: 0, missing: 0, corrupt: 1, orphans: 0" &&
+		line "CORRUPT  $(file_of local/app:1): the entry for '"'"'local/twin:1'"'"' names the file of '"'"'local/app:1'"'"' (project '"'"'good'"'"'), but one file holds one image (run '"'"'imgvault archive --rebuild-manifest'"'"' to list what the files hold); not read" &&
+		run 0 iv archive --root=$NAMES --project=good --output-dir=$B &&
 		[ "$(tree_sum $T/m-dupfile/$ARCH/good)" = "$(tree_sum $AD0/good)" ]'
+
+# Two images whose names differ only where a file name has '_' meet in one file.
+CLASH=$T/clash
+mkdir -p "$CLASH/twins"
+printf 'services:\n  one:\n    build: .\n    image: twins/img:1\n  two:\n    build: .\n    image: twins_img:1\n' \
+	>"$CLASH/twins/compose.yaml"
+printf 'FROM base:1\nRUN echo twins > /twins\n' >"$CLASH/twins/Dockerfile"
+# … and so do two projects whose folder names differ only there.
+mkdir -p "$CLASH/pro j" "$CLASH/pro_j"
+printf 'services:\n  kv:\n    image: %s\n' "$KV" | tee "$CLASH/pro j/compose.yaml" >"$CLASH/pro_j/compose.yaml"
+KVFILE=$(printf '%s' "$KV" | tr ':/' '__').tar.gz
+check "two images or projects that would share a file: archive stores the first, refuses the second naming both, and verify passes" \
+	eval 'run 1 iv archive --root=$CLASH --output-dir=$T/clash-out &&
+		has "$OUT" "[pull+save] $KV -> pro_j/$KVFILE: " &&
+		line "[pull+save] $KV: failed: its file '"'"'pro_j/$KVFILE'"'"' already holds '"'"'$KV'"'"' (project '"'"'pro j'"'"'): the project names differ only where a folder name has '"'"'_'"'"'; rename one project'"'"'s folder" &&
+		has "$OUT" "[build+save] twins/img:1 -> twins/twins_img_1.tar.gz: " &&
+		line "[build+save] twins_img:1: failed: its file '"'"'twins/twins_img_1.tar.gz'"'"' already holds '"'"'twins/img:1'"'"' (project '"'"'twins'"'"'): the names differ only where a file name has '"'"'_'"'"'; tag one of them differently" &&
+		jq_is $T/clash-out/$ARCH/manifest.json "[.images[] | [.project, .image]]" "[[\"pro j\",\"$KV\"],[\"twins\",\"twins/img:1\"]]" &&
+		run 0 iv verify --deep --archive-dir=$T/clash-out/$ARCH &&
+		run 1 iv archive --root=$CLASH --output-dir=$T/clash-out --force &&
+		line "[build+save] twins_img:1: failed: its file '"'"'twins/twins_img_1.tar.gz'"'"' already holds '"'"'twins/img:1'"'"' (project '"'"'twins'"'"'): the names differ only where a file name has '"'"'_'"'"'; tag one of them differently" &&
+		run 0 iv verify --deep --archive-dir=$T/clash-out/$ARCH'
 
 # (restore loads for the first; for the others --dry-run shows the same refusal)
 t_sizes() {
