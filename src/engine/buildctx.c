@@ -83,6 +83,9 @@ static int fail_errno(struct walk *w, const char *rel, const char *what, int e)
 
 static int fail_archive(struct walk *w, const char *rel)
 {
+	/* libarchive gives no reason when the allocation for one failed. */
+	int oom = archive_errno(w->a) == ENOMEM || errno == ENOMEM;
+
 	if (w->out_failed) {
 		/* The writer may have said why already, into the same buffer. */
 		if (w->err->len == w->err_start)
@@ -91,6 +94,7 @@ static int fail_archive(struct walk *w, const char *rel)
 	}
 	add_quoted(w->err, rel);
 	strbuf_addf(w->err, ": %s", archive_error_string(w->a) ? archive_error_string(w->a)
+				 : oom ? "cannot write to the tar stream: out of memory"
 				 : "cannot write to the tar stream");
 	return -1;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "../util/jsonsafe.h"
@@ -232,6 +233,27 @@ static void error_message(struct call *c)
 	json_decref(j);
 }
 
+/*
+ * 1 when a unix socket at path takes a connection. libcurl reports a
+ * connection it could not set up for lack of memory as refused, with a
+ * stale errno; a socket that does accept tells the two apart.
+ */
+static int socket_accepts(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ok;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return 0;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
 static void transport_error(struct call *c, CURLcode rc, const char *curlmsg)
 {
 	struct engine *e = c->e;
@@ -244,6 +266,10 @@ static void transport_error(struct call *c, CURLcode rc, const char *curlmsg)
 		ssh_reason(e, &why);
 	while (why.len && why.buf[why.len - 1] == '.')
 		why.buf[--why.len] = 0;
+	if (!why.len && rc == CURLE_COULDNT_CONNECT && e->host.scheme == SCHEME_UNIX &&
+	    socket_accepts(e->host.address))
+		strbuf_addf(&why, "libcurl could not connect to '%s', which accepts connections "
+			    "(out of memory?)", e->host.address);
 	if (!why.len && rc == CURLE_COULDNT_CONNECT && oserr)
 		strbuf_addf(&why, "connect to '%s': %s", e->host.address, strerror((int)oserr));
 	if (!why.len)
