@@ -86,3 +86,29 @@ finish() {
 	echo "# $(basename "$0"): $_passed passed, $_failed failed"
 	[ "$_failed" -eq 0 ]
 }
+
+# engine_env [ssh]: the setup the engine scripts share (call it after
+# sourcing tests/lib/services.sh): a private dockerd, a registry ($REG),
+# sshd when asked, base:1 on the engine; DOCKER_HOST at it and no docker
+# config, context, TLS or imgvault setting of the caller's; sanitizer
+# reports (the ASan+UBSan build) into $T, checked at the end: a run meant
+# to exit 1 must not pass by exiting 1 from a report. dk and api reach the
+# engine.
+engine_env() {
+	svc_init
+	svc_start_dockerd || return 1
+	svc_start_registry || return 1
+	REG=127.0.0.1:$SVC_REGISTRY_PORT
+	if [ "${1:-}" = ssh ]; then
+		svc_start_sshd || return 1
+	fi
+	svc_base_image base:1 || return 1
+	export DOCKER_HOST=$SVC_DOCKER_HOST DOCKER_CONFIG=$T/no-docker-config
+	unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH IMAGE_ARCHIVE_DIR IMGVAULT_SSH \
+		IMGVAULT_SSH_CONFIG IMGVAULT_ROOT IMGVAULT_BUILD_TAG NO_COLOR FAILSHIM_CALL FAILSHIM_N \
+		FAILSHIM_PATH FAILSHIM_LOG FAILSHIM_COUNT_FILE FAILSHIM_ERRNO FAILSHIM_PROG
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/asan"
+	export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$T/ubsan"
+}
+dk() { docker -H "$SVC_DOCKER_HOST" "$@"; }
+api() { curl -sf --unix-socket "$SVC/docker.sock" "$@"; }

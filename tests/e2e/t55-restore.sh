@@ -12,22 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lib/services.sh"
 
-svc_init
-svc_start_dockerd || exit 1
-svc_start_registry || exit 1
-REG=127.0.0.1:$SVC_REGISTRY_PORT
-svc_start_sshd || exit 1
-svc_base_image base:1 || exit 1
-
-export DOCKER_HOST=$SVC_DOCKER_HOST DOCKER_CONFIG=$T/no-docker-config
-unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH IMAGE_ARCHIVE_DIR IMGVAULT_SSH_CONFIG \
-	IMGVAULT_ROOT IMGVAULT_BUILD_TAG
-# Sanitizer reports (the ASan+UBSan build) go to files, checked at the end:
-# a run that is meant to exit 1 must not pass by exiting 1 from a report.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/asan"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$T/ubsan"
-dk() { docker -H "$SVC_DOCKER_HOST" "$@"; }
-api() { curl -sf --unix-socket "$SVC/docker.sock" "$@"; }
+engine_env ssh || exit 1
 image_id() { dk image inspect --format '{{.Id}}' "$1" 2>/dev/null; }
 
 # $REG/demo/kv:1 in the registry, not on the engine.

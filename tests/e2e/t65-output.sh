@@ -15,18 +15,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 VALIDATE=$top/tests/lib/validate-json
 REPORT_SCHEMA=$top/schema/report.schema.json STATUS_SCHEMA=$top/schema/status.schema.json
 
-svc_init
-svc_start_dockerd || exit 1
-svc_start_registry || exit 1
-REG=127.0.0.1:$SVC_REGISTRY_PORT
-svc_base_image base:1 || exit 1
-
-export DOCKER_HOST=$SVC_DOCKER_HOST DOCKER_CONFIG=$T/no-docker-config
-unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH IMAGE_ARCHIVE_DIR IMGVAULT_SSH_CONFIG \
-	IMGVAULT_ROOT IMGVAULT_BUILD_TAG NO_COLOR
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/asan"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$T/ubsan"
-dk() { docker -H "$SVC_DOCKER_HOST" "$@"; }
+engine_env || exit 1
 
 # Two tags of a pulled image in the registry, not on the engine.
 for v in 1 2; do

@@ -70,20 +70,7 @@ if ! cc -shared -fPIC -O1 -o "$SHIM" "$SRC/tests/fault/failshim.c" -ldl >"$T/cc.
 	exit 1
 fi
 
-svc_init
-svc_start_dockerd || exit 1
-svc_start_registry || exit 1
-REG=127.0.0.1:$SVC_REGISTRY_PORT
-svc_base_image base:1 || exit 1
-
-export DOCKER_HOST=$SVC_DOCKER_HOST DOCKER_CONFIG=$T/no-docker-config
-unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH IMAGE_ARCHIVE_DIR IMGVAULT_SSH_CONFIG \
-	IMGVAULT_ROOT IMGVAULT_BUILD_TAG FAILSHIM_CALL FAILSHIM_N FAILSHIM_PATH FAILSHIM_LOG \
-	FAILSHIM_COUNT_FILE FAILSHIM_ERRNO FAILSHIM_PROG
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/asan"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$T/ubsan"
-dk() { docker -H "$SVC_DOCKER_HOST" "$@"; }
-api() { curl -sf --unix-socket "$SVC/docker.sock" "$@"; }
+engine_env || exit 1
 
 # Everything the shim may fail lives under $W; stdout and stderr do not.
 W=$T/w

@@ -34,20 +34,7 @@ FRACTION=()
 for ((i = 1; i <= TRIALS; i++)); do FRACTION[i]=$RANDOM; done
 echo "# kill soak: $TRIALS trials, seed $SEED (SOAK_SEED=$SEED replays these draws)"
 
-svc_init
-svc_start_dockerd || exit 1
-svc_start_registry || exit 1
-REG=127.0.0.1:$SVC_REGISTRY_PORT
-svc_start_sshd || exit 1
-svc_base_image base:1 || exit 1
-
-export DOCKER_HOST=$SVC_DOCKER_HOST DOCKER_CONFIG=$T/no-docker-config
-unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH IMAGE_ARCHIVE_DIR IMGVAULT_SSH_CONFIG \
-	IMGVAULT_ROOT IMGVAULT_BUILD_TAG
-# Sanitizer reports (the ASan+UBSan build) go to files, checked at the end.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/asan"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$T/ubsan"
-dk() { docker -H "$SVC_DOCKER_HOST" "$@"; }
+engine_env ssh || exit 1
 SSH_ENV=(DOCKER_HOST="ssh://root@127.0.0.1:$SVC_SSH_PORT" IMGVAULT_SSH_CONFIG="$SVC/ssh_config")
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
 secs() { printf '%d.%02d' $(($1 / 1000)) $(($1 % 1000 / 10)); } # secs MS
