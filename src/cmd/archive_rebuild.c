@@ -86,9 +86,10 @@ static void add_file(struct rebuild *r, const char *project, const char *fname)
 	unsigned long long size = 0;
 	struct stat sb;
 
-	strbuf_addf(&rel, "%s/%s", project, fname);
-	path_join(&path, r->arch_dir, strbuf_str(&rel));
-	if (stat(path.buf, &sb) < 0)
+	if (strbuf_addf(&rel, "%s/%s", project, fname) < 0 ||
+	    path_join(&path, r->arch_dir, strbuf_str(&rel)) < 0)
+		strbuf_addf(&err, "'%s/%s': out of memory", project, fname);
+	else if (stat(path.buf, &sb) < 0)
 		strbuf_addf(&err, "'%s': %s", path.buf, strerror(errno));
 	if (err.len || savetar_read_file(&st, strbuf_str(&path), NULL, &err) < 0 ||
 	    sha256_file(strbuf_str(&path), hex, &size, &err) < 0) {
@@ -209,7 +210,10 @@ static int rebuild_one(struct archive_cmd *o, const char *arch, const char *arch
 		say_error("%s", strbuf_str(&err));
 		goto done;
 	}
-	path_join(&path, arch_dir, "manifest.json");
+	if (path_join(&path, arch_dir, "manifest.json") < 0) {
+		say_error("out of memory");
+		goto done;
+	}
 	if (manifest_load(&r.old, strbuf_str(&path), &err) < 0) {
 		say_warning("%s; it is replaced by the rebuilt one", strbuf_str(&err));
 		strbuf_reset(&err);

@@ -169,7 +169,11 @@ int open_arch_folder(struct archive_cmd *o)
 		say_error("archive folder: %s", strbuf_str(&err));
 		goto done;
 	}
-	path_join(&path, strbuf_str(&o->arch_dir), "manifest.json");
+	/* An empty path would read as no manifest: the run would drop every entry. */
+	if (path_join(&path, strbuf_str(&o->arch_dir), "manifest.json") < 0) {
+		say_error("out of memory");
+		goto done;
+	}
 	if (manifest_load(&o->manifest, strbuf_str(&path), &err) < 0) {
 		say_error("%s", strbuf_str(&err));
 		goto done;

@@ -425,7 +425,10 @@ static int find_folder(struct restore_cmd *o)
 	int code = EXIT_USAGE;
 
 	if (o->archive_dir) {
-		strbuf_addstr(&o->arch_dir, o->archive_dir);
+		if (strbuf_addstr(&o->arch_dir, o->archive_dir) < 0) {
+			say_error("out of memory");
+			goto done;
+		}
 	} else {
 		const struct engine_host *h = &o->engine.host;
 		struct layout_base_in in = { .env = getenv("IMAGE_ARCHIVE_DIR"),
@@ -444,9 +447,13 @@ static int find_folder(struct restore_cmd *o)
 			  strbuf_str(&o->arch_dir));
 		goto done;
 	}
-	strbuf_addstr(&o->arch_real, real);
+	if (strbuf_addstr(&o->arch_real, real) < 0 ||
+	    path_join(&path, strbuf_str(&o->arch_real), "manifest.json") < 0) {
+		free(real);
+		say_error("out of memory");
+		goto done;
+	}
 	free(real);
-	path_join(&path, strbuf_str(&o->arch_real), "manifest.json");
 	if (access(strbuf_str(&path), F_OK) < 0) {
 		say_error("no manifest.json in '%s'; is it an archive folder? (run "
 			  "'imgvault archive --rebuild-manifest' to make one)", strbuf_str(&o->arch_real));

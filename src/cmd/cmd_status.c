@@ -184,8 +184,10 @@ static int load_manifest(struct status_cmd *o)
 	int code = EXIT_OK;
 
 	o->arch_real = realpath(strbuf_str(&o->arch_dir), NULL);
-	path_join(&path, strbuf_str(&o->arch_dir), MANIFEST_NAME);
-	if (!o->arch_real || stat(strbuf_str(&path), &sb) < 0) {
+	if (path_join(&path, strbuf_str(&o->arch_dir), MANIFEST_NAME) < 0) {
+		say_error("out of memory");
+		code = EXIT_USAGE;
+	} else if (!o->arch_real || stat(strbuf_str(&path), &sb) < 0) {
 		output_line(&o->out, LINE_PLAIN, "No %s in '%s' yet: nothing is archived there",
 			    MANIFEST_NAME, strbuf_str(&o->arch_dir));
 	} else if (manifest_load_lenient(&o->manifest, strbuf_str(&path), &rejected, &err) < 0) {

@@ -193,7 +193,10 @@ static int open_manifest(struct verify_cmd *o, const struct cmd_context *ctx)
 		say_error("%s", strbuf_str(&err));
 		goto out;
 	}
-	path_join(&path, strbuf_str(&o->arch_dir), MANIFEST_NAME);
+	if (path_join(&path, strbuf_str(&o->arch_dir), MANIFEST_NAME) < 0) {
+		say_error("out of memory");
+		goto out;
+	}
 	if (manifest_load_lenient(&o->manifest, strbuf_str(&path), &o->rejected, &err) < 0) {
 		say_error("%s", strbuf_str(&err));
 		goto out;

@@ -94,6 +94,14 @@ restore() { timeout 120 "$IMGVAULT" restore "$@"; }
 PRISTINE=$T/pristine
 archive --output-dir="$PRISTINE" >"$T/pristine.log" 2>&1 ||
 	{ echo "cannot make the first archive:"; tail -20 "$T/pristine.log"; exit 1; }
+# It also holds a project no longer in the tree, whose entry every run over
+# it must keep: a manifest is never rewritten from less than was read.
+PA=$PRISTINE/$ENGINE_ARCH
+RETIRED=retired/$(jq -r --arg i "$KV" '.images[] | select(.image == $i) | .file | sub(".*/"; "")' "$PA/manifest.json")
+mkdir -p "$PA/retired" && cp "$PA/$(jq -r --arg i "$KV" '.images[] | select(.image == $i) | .file' "$PA/manifest.json")" "$PA/$RETIRED" &&
+	jq --arg i "$KV" --arg f "$RETIRED" '.images += [.images[] | select(.image == $i) | .project = "retired" | .file = $f]' \
+		"$PA/manifest.json" >"$T/m.new" && mv "$T/m.new" "$PA/manifest.json" ||
+	{ echo "cannot add the retired project to the first archive"; exit 1; }
 printf 'FROM base:1\nRUN echo app1 > /app\n' >"$tree/app/Dockerfile"
 # What restore loads: a complete archive of the tree as it is now.
 RBASE=$W/rarch RA=$W/rarch/$ENGINE_ARCH RM=$W/rarch/$ENGINE_ARCH/manifest.json
@@ -348,6 +356,8 @@ archive_trial() {
 		[ $rc -le 2 ] || crashed=1
 		# A crash (inside a library) is a kill -9: its temporary stays until the next run.
 		folder_ok "$dir" "$earlier" ${crashed:+keep-temps} || return
+		[ -z "$earlier" ] || grep -qF "\"$RETIRED\"" "$dir/manifest.json" ||
+			{ echo "the entry of project 'retired' was dropped from the manifest"; return; }
 		if [ $rc -eq 0 ]; then
 			complete || { echo "(exit 0)"; return; }
 		else
