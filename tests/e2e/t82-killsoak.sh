@@ -169,13 +169,15 @@ echo "# clean run: gzip $(secs "${DUR[gzip]}") s, zstd $(secs "${DUR[zstd]}") s"
 # skips the image removes its file under the other codec's name when no
 # entry names it.
 
-# kill_on_appear FILE PID: SIGKILL PID the moment FILE appears; 0 when killed.
-# The window is a few syncs long: the watcher runs at the highest priority
-# (as root), so a loaded machine does not make it late.
+# kill_on_appear FILE PID: let PID (stopped) go on, and SIGKILL it the
+# moment FILE appears; 0 when killed. The window is a few syncs long: PID
+# waits until the watcher watches, and the watcher runs at the highest
+# priority (as root), so a loaded machine does not make it late.
 kill_on_appear() {
 	nice -n -20 /usr/bin/python3 - "$1" "$2" <<-'PY'
 		import os, signal, sys, time
 		path, pid = sys.argv[1], int(sys.argv[2])
+		os.kill(pid, signal.SIGCONT)
 		def gone():
 		    try:
 		        with open(f"/proc/{pid}/stat") as f:
@@ -195,9 +197,14 @@ kill_on_appear() {
 SWA=$T/switch/$ENGINE_ARCH SWF=c-rand/local_soak-rand_1.tar
 clean gzip "$T/switch" >"$T/switch.log" 2>&1
 exec 3>&2 2>/dev/null # no "Killed" notice from bash for the job below
-"$IMGVAULT" archive --root="$tree" --build-tag=t1 --output-dir="$T/switch" --compress=zstd --force \
-	>"$T/switch.out" 2>&1 &
+# imgvault, stopped until the watcher starts it
+bash -c 'kill -STOP $$ && exec "$@"' stopped "$IMGVAULT" archive --root="$tree" --build-tag=t1 \
+	--output-dir="$T/switch" --compress=zstd --force >"$T/switch.out" 2>&1 &
 SW_PID=$!
+for _ in $(seq 1000); do
+	[ "$(cut -d' ' -f3 "/proc/$SW_PID/stat" 2>/dev/null)" = T ] && break
+	sleep 0.01
+done
 kill_on_appear "$SWA/$SWF.zst" "$SW_PID"
 SW_KILL=$?
 wait "$SW_PID"
