@@ -457,41 +457,44 @@ static void skip_job(struct archive_cmd *o, const struct plan_job *j,
  * name, so "my/app:1" and "my_app:1" (or projects "a b" and "a_b") meet
  * in one file, and writing the second would destroy the first's archive.
  * 1 with err saying so, 0 when free, -1 with err set on layout's errors.
+ * j's own entry is found by scanning, not looked up: a lookup needs memory.
  */
-static int file_taken(struct archive_cmd *o, const struct plan_job *j,
-		      const struct manifest_entry *old, struct strbuf *err)
+static int file_taken(struct archive_cmd *o, const struct plan_job *j, struct strbuf *err)
 {
+	const struct manifest_entry *other = NULL;
 	struct strbuf rel = STRBUF_INIT;
-	int ret = 0;
 
 	if (layout_rel_path(j->project, j->image, o->codec, &rel, err) < 0) {
 		strbuf_release(&rel);
 		return -1;
 	}
-	/* Its own entry names the file already: any other that does is the wrong one. */
-	if (old && !strcmp(old->file, strbuf_str(&rel))) {
-		strbuf_release(&rel);
-		return 0;
-	}
-	for (size_t i = 0; i < manifest_count(&o->manifest) && !ret; i++) {
+	for (size_t i = 0; i < manifest_count(&o->manifest); i++) {
 		const struct manifest_entry *e = manifest_at(&o->manifest, i);
 
 		if (strcmp(e->file, strbuf_str(&rel)))
 			continue;
+		/* Its own entry names the file already: any other that does is the wrong one. */
+		if (!strcmp(e->project, j->project) && !strcmp(e->image, j->image)) {
+			strbuf_release(&rel);
+			return 0;
+		}
+		if (!other)
+			other = e;
+	}
+	if (other) {
 		strbuf_addf(err, "its file '%s' already holds '", strbuf_str(&rel));
-		text_quote(err, e->image);
+		text_quote(err, other->image);
 		strbuf_addstr(err, "' (project '");
-		text_quote(err, e->project);
-		if (strcmp(e->image, j->image))
+		text_quote(err, other->project);
+		if (strcmp(other->image, j->image))
 			strbuf_addstr(err, "'): the names differ only where a file name has '_'; "
 				      "tag one of them differently");
 		else
 			strbuf_addstr(err, "'): the project names differ only where a folder name "
 				      "has '_'; rename one project's folder");
-		ret = 1;
 	}
 	strbuf_release(&rel);
-	return ret;
+	return other ? 1 : 0;
 }
 
 static void run_job(struct archive_cmd *o, const struct plan_job *j, int *hook_done)
@@ -504,7 +507,7 @@ static void run_job(struct archive_cmd *o, const struct plan_job *j, int *hook_d
 	char *id = NULL, *built = NULL;
 
 	o->job_start = output_clock();
-	if (file_taken(o, j, old, &err) != 0) {
+	if (file_taken(o, j, &err) != 0) {
 		failed(o, j, action, strbuf_str(&err));
 		goto done;
 	}
