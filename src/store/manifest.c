@@ -55,17 +55,17 @@ static int make_key(struct strbuf *key, const char *project, const char *image)
 	return 0;
 }
 
-/* The index item of (project, image) (its value NULL once removed), or NULL. */
+/*
+ * The index item of (project, image) (its value NULL once removed), or
+ * NULL. The key is make_key's, "project\0image", looked up in its two
+ * parts (project with its NUL, then image): nothing to allocate, so a
+ * lookup never fails for lack of memory and reads as "no entry" (archive
+ * would then drop no old entry before replacing its file).
+ */
 static struct strmap_item *find_item(const struct manifest *m, const char *project,
 				     const char *image)
 {
-	struct strbuf key = STRBUF_INIT;
-	struct strmap_item *it = NULL;
-
-	if (make_key(&key, project, image) == 0)
-		it = strmap_find(&m->index, key.buf, key.len);
-	strbuf_release(&key);
-	return it;
+	return strmap_find2(&m->index, project, strlen(project) + 1, image, strlen(image));
 }
 
 static struct manifest_slot *find_slot(const struct manifest *m, const char *project,

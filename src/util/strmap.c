@@ -9,29 +9,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t hash_key(const char *s, size_t len)
+/* FNV-1a of the key a[0..alen) followed by b[0..blen). */
+static size_t hash_key(const char *a, size_t alen, const char *b, size_t blen)
 {
 	uint64_t h = 1469598103934665603ULL;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
+	for (size_t i = 0; i < alen + blen; i++) {
+		h ^= (unsigned char)(i < alen ? a[i] : b[i - alen]);
 		h *= 1099511628211ULL;
 	}
 	return (size_t)h;
 }
 
-static size_t *find_slot(const struct strmap *m, const char *key, size_t len)
+/* The slot of the key a ++ b (b may be empty), or the empty slot it would take. */
+static size_t *find_slot(const struct strmap *m, const char *a, size_t alen, const char *b,
+			 size_t blen)
 {
 	size_t mask = m->nslots - 1;
 
-	for (size_t i = hash_key(key, len) & mask;; i = (i + 1) & mask) {
+	for (size_t i = hash_key(a, alen, b, blen) & mask;; i = (i + 1) & mask) {
 		size_t *slot = &m->slots[i];
 		const struct strmap_item *it;
 
 		if (!*slot)
 			return slot;
 		it = &m->items[*slot - 1];
-		if (it->len == len && !memcmp(it->key, key, len))
+		if (it->len == alen + blen && !memcmp(it->key, a, alen) &&
+		    (!blen || !memcmp(it->key + alen, b, blen)))
 			return slot;
 	}
 }
@@ -46,17 +50,23 @@ static int rehash(struct strmap *m, size_t nslots)
 	m->slots = slots;
 	m->nslots = nslots;
 	for (size_t i = 0; i < m->n; i++)
-		*find_slot(m, m->items[i].key, m->items[i].len) = i + 1;
+		*find_slot(m, m->items[i].key, m->items[i].len, NULL, 0) = i + 1;
 	return 0;
 }
 
 struct strmap_item *strmap_find(const struct strmap *m, const char *key, size_t len)
 {
+	return strmap_find2(m, key, len, NULL, 0);
+}
+
+struct strmap_item *strmap_find2(const struct strmap *m, const char *a, size_t alen,
+				 const char *b, size_t blen)
+{
 	size_t *slot;
 
 	if (!m->nslots)
 		return NULL;
-	slot = find_slot(m, key, len);
+	slot = find_slot(m, a, alen, b, blen);
 	return *slot ? &m->items[*slot - 1] : NULL;
 }
 
@@ -67,7 +77,7 @@ struct strmap_item *strmap_put(struct strmap *m, const char *key, size_t len)
 
 	if ((m->n + 1) * 2 > m->nslots && rehash(m, m->nslots ? m->nslots * 2 : 64) < 0)
 		return NULL;
-	slot = find_slot(m, key, len);
+	slot = find_slot(m, key, len, NULL, 0);
 	if (*slot)
 		return &m->items[*slot - 1];
 	it = array_grow(m->items, &m->alloc, m->n, sizeof(*it));

@@ -26,6 +26,13 @@ struct strmap {
 
 /* The item for key, or NULL. */
 struct strmap_item *strmap_find(const struct strmap *m, const char *key, size_t len);
+/*
+ * The item for the key a[0..alen) followed by b[0..blen), or NULL: a
+ * two-part key found without joining the parts, so with no allocation to
+ * fail (a lookup never takes "no memory" for "not there").
+ */
+struct strmap_item *strmap_find2(const struct strmap *m, const char *a, size_t alen,
+				 const char *b, size_t blen);
 /* The item for key, added with a NULL value when new; NULL when out of memory. */
 struct strmap_item *strmap_put(struct strmap *m, const char *key, size_t len);
 void strmap_free(struct strmap *m, void (*free_value)(void *));

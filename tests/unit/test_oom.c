@@ -25,6 +25,10 @@
  *   unpack             a gzip and a zstd archive read back: never data
  *                      called corrupt when zlib could not allocate its
  *                      window
+ *   manifest_find      with every allocation failing, still finds each
+ *   manifest_remove    entry (a lookup once allocated its key, and under
+ *                      out of memory archive took "no entry" and dropped
+ *                      no old entry before replacing its file)
  *   verify_resolve     a manifest entry's file, there or not: never one
  *                      that is there called missing (an empty resolved
  *                      path once made restore say "[missing]")
@@ -49,6 +53,7 @@
 #include "codec/unpack.h"
 #include "engine/host.h"
 #include "store/layout.h"
+#include "store/manifest.h"
 #include "store/verify.h"
 #include "util/jsonsafe.h"
 
@@ -602,6 +607,60 @@ static void test_unpack(void **state)
 	sweep_in_folder(*state, NULL, 0, unpack_call);
 }
 
+/* ---- manifest_find, manifest_remove ------------------------------------------- */
+
+struct lookup_row {
+	const char *name;
+	const char *project, *image;
+};
+
+static const struct lookup_row lookup_rows[] = {
+	{ "a short name", "web", "traefik/whoami:v1.11.0" },
+	{ "a project with spaces, a registry with a port", "my project",
+	  "127.0.0.1:5000/demo/kv:1" },
+};
+
+static void test_lookup(void **state)
+{
+	const struct lookup_row *r = *state;
+	struct manifest m = MANIFEST_INIT;
+	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
+	static const char hex[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+	if (!OOM_TESTABLE)
+		skip();
+	for (int i = 0; i < 2; i++)
+		strbuf_addf(&text, "%s{\"project\": \"%s\", \"image\": \"%s\", "
+			    "\"action\": \"pull+save\", \"file\": \"%s/x.tar.gz\", \"size\": 1, "
+			    "\"sha256\": \"%s\", \"docker_id\": \"sha256:%s\", \"services\": [], "
+			    "\"archived_at\": \"2026-11-27T08:30:00+00:00\"}%s",
+			    i ? ", " : "{\"images\": [", i ? r->project : "other", r->image,
+			    i ? "p" : "other", hex, hex, i ? "]}" : "");
+	if (manifest_parse(&m, text.buf, text.len, "t", &err) < 0)
+		fail_msg("%s", strbuf_str(&err));
+	/* Every allocation from here on fails. */
+	for (fail_at = 1; fail_at <= 3; fail_at++) {
+		const struct manifest_entry *e;
+
+		counted = 0;
+		armed = 1;
+		e = manifest_find(&m, r->project, r->image);
+		armed = 0;
+		assert_non_null(e);
+		assert_string_equal(e->file, "p/x.tar.gz");
+	}
+	counted = 0;
+	fail_at = 1;
+	armed = 1;
+	assert_int_equal(manifest_remove(&m, r->project, r->image), 1);
+	armed = 0;
+	assert_null(manifest_find(&m, r->project, r->image));
+	assert_non_null(manifest_find(&m, "other", r->image));
+	manifest_free(&m);
+	strbuf_release(&text);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	int failed = TABLE_RUN("catalog_scan with each allocation failing", catalog_rows,
@@ -614,6 +673,7 @@ int main(void)
 	failed += TABLE_RUN("json_parse with each allocation failing", json_rows, test_json);
 	failed += TABLE_RUN("json_text with each allocation failing", json_rows, test_dump);
 	failed += TABLE_RUN("unpack with each allocation failing", unpack_rows, test_unpack);
+	failed += TABLE_RUN("manifest lookups with allocations failing", lookup_rows, test_lookup);
 	failed += TABLE_RUN("verify_resolve with each allocation failing", resolve_rows,
 			    test_resolve);
 	return failed;
