@@ -9,16 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* FNV-1a of s[0..len), continuing from h. */
+static uint64_t fnv1a(uint64_t h, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
 /* FNV-1a of the key a[0..alen) followed by b[0..blen). */
 static size_t hash_key(const char *a, size_t alen, const char *b, size_t blen)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < alen + blen; i++) {
-		h ^= (unsigned char)(i < alen ? a[i] : b[i - alen]);
-		h *= 1099511628211ULL;
-	}
-	return (size_t)h;
+	return (size_t)fnv1a(fnv1a(1469598103934665603ULL, a, alen), b, blen);
 }
 
 /* The slot of the key a ++ b (b may be empty), or the empty slot it would take. */
